@@ -1,0 +1,53 @@
+"""aitrace_core: spans and structured log records for any Python code.
+
+OpenTelemetry gives trace and span ids; structlog writes JSON records that carry them; a buffered shipper
+sends them to the aitrace server, a .jsonl file, or stdout. See docs/schema.md for the record format.
+"""
+
+from __future__ import annotations
+
+from ._api import BufferedLogger, configure, current_shipper, flush, shutdown
+from ._config import CoreSettings, load_settings
+from ._errors import AITraceError, ConfigError
+from ._logging import StdlibBridge, add_trace_ids, get_logger
+from ._propagation import continue_trace, extract_context, inject_headers
+from ._runtime import emit, setup_tracing
+from ._schema import SCHEMA_VERSION, record_schema
+from ._serialize import CUT_MARK, Limits, dumps, to_jsonable
+from ._shipper import Shipper
+from ._spans import SpanHandle, auto_span, error_fields, open_span, span, status_for_exception
+from ._version import __version__
+
+__all__ = [
+    "CUT_MARK",
+    "SCHEMA_VERSION",
+    "AITraceError",
+    "BufferedLogger",
+    "ConfigError",
+    "CoreSettings",
+    "Limits",
+    "Shipper",
+    "SpanHandle",
+    "StdlibBridge",
+    "__version__",
+    "add_trace_ids",
+    "auto_span",
+    "configure",
+    "continue_trace",
+    "current_shipper",
+    "dumps",
+    "emit",
+    "error_fields",
+    "extract_context",
+    "flush",
+    "get_logger",
+    "inject_headers",
+    "load_settings",
+    "open_span",
+    "record_schema",
+    "setup_tracing",
+    "shutdown",
+    "span",
+    "status_for_exception",
+    "to_jsonable",
+]

@@ -1,0 +1,176 @@
+"""``configure``, ``flush``, ``shutdown`` and ``BufferedLogger``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+from ._config import CoreSettings, load_settings
+from ._logging import configure_structlog, route_stdlib
+from ._runtime import LEVELS, RecordProcessor, fill_ids, runtime, setup_tracing
+from ._serialize import Limits
+from ._shipper import Shipper, default_file_target
+
+__all__ = ["BufferedLogger", "configure", "flush", "shutdown"]
+
+_shipper: Shipper | None = None
+
+
+def _make_shipper(settings: CoreSettings) -> Shipper:
+    target = settings.target or str(default_file_target(settings.service_name))
+    return Shipper(
+        target,
+        service_name=settings.service_name,
+        batch_size=settings.batch_size,
+        flush_interval=settings.flush_interval,
+        max_queue=settings.queue_size,
+        max_queue_bytes=settings.queue_max_bytes,
+        exit_timeout=settings.exit_timeout,
+        request_timeout=settings.request_timeout,
+        token=settings.token,
+        use_gzip=settings.gzip,
+        spill_dir=settings.spill_dir,
+    )
+
+
+def configure(
+    service_name: str | None = None,
+    target: str | os.PathLike[str] | None = None,
+    level: str | None = None,
+    *,
+    capture_stdlib: bool | None = None,
+    processors: list[RecordProcessor] | None = None,
+    **settings: Any,
+) -> CoreSettings:
+    """Set up tracing, structlog and the shipper in one call; returns the settings in force.
+
+    Arguments win over ``AITRACE_*`` environment variables, which win over the config file
+    (``~/.config/aitrace/config.toml``), which wins over defaults. ``target`` is an
+    ``http(s)://host:port/api/ingest`` URL, a file path, or ``-`` for stdout; with none, records go to
+    ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl``. Other keyword arguments are the fields of
+    :class:`~aitrace_core.CoreSettings` (``batch_size``, ``exit_timeout``, ``sample_ratio``, …).
+    ``processors`` are functions ``record -> record | None`` applied to every record before it is encoded
+    (return None to drop it). Calling ``configure`` again replaces the previous set-up, flushing it first.
+    Raises :class:`~aitrace_core.ConfigError` for a bad setting.
+    """
+    global _shipper
+    conf = load_settings(
+        CoreSettings,
+        service_name=service_name,
+        target=os.fspath(target) if target is not None else None,
+        level=level,
+        capture_stdlib=capture_stdlib,
+        **settings,
+    )
+    new_shipper = _make_shipper(conf)
+    with runtime.lock:
+        old = _shipper
+        _shipper = new_shipper
+        runtime.service = conf.service_name
+        runtime.sink = new_shipper
+        runtime.level_no = LEVELS[conf.level]
+        runtime.limits = Limits(
+            max_chars=conf.max_value_chars,
+            max_items=conf.max_items,
+            max_depth=conf.max_depth,
+            max_record_bytes=conf.max_record_bytes,
+        )
+        runtime.processors = list(processors or [])
+        runtime.configured = True
+        setup_tracing(conf.service_name, conf.sample_ratio)
+        configure_structlog(conf.level)
+        route_stdlib(conf.capture_stdlib, conf.level)
+    if old is not None:
+        old.shutdown()
+    return conf
+
+
+def _auto_configure() -> None:
+    configure()
+
+
+runtime.auto_configure = _auto_configure
+
+
+def current_shipper() -> Shipper | None:
+    """The shipper ``configure`` set up, if any."""
+    return _shipper
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Deliver every record written so far; True when done within ``timeout`` seconds."""
+    shipper = _shipper
+    return True if shipper is None else shipper.flush(timeout)
+
+
+def shutdown(timeout: float = 5.0) -> bool:
+    """Flush and stop the shipper within ``timeout`` seconds. Records written afterwards are dropped."""
+    global _shipper
+    with runtime.lock:
+        shipper, _shipper = _shipper, None
+        if runtime.sink is shipper:
+            runtime.sink = None
+    route_stdlib(False)
+    return True if shipper is None else shipper.shutdown(timeout)
+
+
+class BufferedLogger(Shipper):
+    """A shipper you can log to directly; ``with`` flushes and closes it on exit.
+
+        with BufferedLogger(target="-", service_name="jobs") as log:
+            log.info("job started", job_id=7)
+
+    Records carry the current span's ids like any other aitrace record. ``target`` defaults to
+    ``$AITRACE_TARGET``, then ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl``.
+    """
+
+    def __init__(
+        self, target: str | os.PathLike[str] | None = None, *, service_name: str | None = None, **options: Any
+    ) -> None:
+        conf = load_settings(
+            CoreSettings, target=os.fspath(target) if target is not None else None, service_name=service_name
+        )
+        self.service_name = conf.service_name
+        options.setdefault("token", conf.token)
+        super().__init__(
+            conf.target or default_file_target(conf.service_name), service_name=conf.service_name, **options
+        )
+
+    def log(self, level: str, event: str, **fields: Any) -> bool:
+        """Write one record at ``level`` (debug, info, warning, error, critical)."""
+        from ._runtime import format_timestamp
+        from ._serialize import dumps
+        from ._spans import RESERVED
+
+        with contextlib.suppress(Exception):
+            record: dict[str, Any] = {
+                "timestamp": format_timestamp(),
+                "level": level if level in LEVELS else "info",
+                "event": event,
+                "logger": fields.pop("logger", "app"),
+                "service": self.service_name,
+            }
+            for key, value in fields.items():
+                record[f"attr.{key}" if key in RESERVED else key] = value
+            if fill_ids(record):
+                return self.write(dumps(record, runtime.limits))
+        return False
+
+    def debug(self, event: str, **fields: Any) -> bool:
+        return self.log("debug", event, **fields)
+
+    def info(self, event: str, **fields: Any) -> bool:
+        return self.log("info", event, **fields)
+
+    def warning(self, event: str, **fields: Any) -> bool:
+        return self.log("warning", event, **fields)
+
+    def error(self, event: str, **fields: Any) -> bool:
+        return self.log("error", event, **fields)
+
+    def critical(self, event: str, **fields: Any) -> bool:
+        return self.log("critical", event, **fields)
+
+    def __enter__(self) -> BufferedLogger:
+        return self

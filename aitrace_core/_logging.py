@@ -1,0 +1,156 @@
+"""structlog configuration, ``get_logger``, and the optional bridge from stdlib ``logging``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from ._runtime import LEVELS, emit, fill_ids, runtime
+from ._spans import RESERVED, error_fields
+
+__all__ = ["StdlibBridge", "add_trace_ids", "configure_structlog", "get_logger"]
+
+_LEVEL_ALIASES = {"warn": "warning", "exception": "error", "fatal": "critical", "critical": "critical"}
+
+
+def add_trace_ids(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: add ``trace_id``, ``span_id`` and ``parent_span_id`` of the current span.
+
+    Usable in your own structlog configuration as well.
+    """
+    if "span_id" not in event_dict:
+        fill_ids(event_dict)
+    return event_dict
+
+
+def _to_record(logger: Any, method_name: str, event_dict: dict[str, Any]) -> Any:
+    """Last processor: turn structlog's event dict into an aitrace record and emit it."""
+    level = event_dict.pop("level", None) or _LEVEL_ALIASES.get(method_name, method_name)
+    level = _LEVEL_ALIASES.get(level, level)
+    if level not in LEVELS:
+        level = "info"
+    record: dict[str, Any] = {}
+    exc_info = event_dict.pop("exc_info", None)
+    for key, value in event_dict.items():
+        if key in RESERVED and key not in ("event", "logger", "trace_id", "span_id", "parent_span_id"):
+            record[f"attr.{key}"] = value
+        else:
+            record[key] = value
+    event = record.get("event")
+    record["event"] = event if isinstance(event, str) else str(event)
+    record["level"] = level
+    record.setdefault("logger", getattr(logger, "name", "app"))
+    if exc_info:
+        if exc_info is True:
+            exc_info = sys.exc_info()
+        exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1] if isinstance(exc_info, tuple) else None
+        if exc is not None:
+            record.update(error_fields(exc))
+    if "span_id" not in record and not fill_ids(record):
+        raise structlog.DropEvent
+    emit(record)
+    raise structlog.DropEvent
+
+
+class _NullLogger:
+    """structlog needs a logger to call; records have already been emitted by then."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str = "app") -> None:
+        self.name = name
+
+    def msg(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+def _logger_factory(*args: Any) -> _NullLogger:
+    return _NullLogger(args[0] if args and isinstance(args[0], str) else "app")
+
+
+def configure_structlog(level: str = "info") -> None:
+    """Point structlog at aitrace: context vars, level, exception info, trace ids, then aitrace's sink."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.StackInfoRenderer(),
+            _to_record,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level, 20)),
+        logger_factory=_logger_factory,
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str | None = None, **initial_values: Any) -> Any:
+    """A structlog logger whose records carry the current span's ``trace_id``, ``span_id`` and parent.
+
+    ``name`` becomes the record's ``logger`` field (default: the calling module).
+    """
+    if name is None:
+        try:
+            name = sys._getframe(1).f_globals.get("__name__", "app")
+        except Exception:
+            name = "app"
+    if not runtime.configured and runtime.auto_configure is not None:
+        runtime.get_sink()  # configure from the environment on first use
+    return structlog.get_logger(name, **initial_values)
+
+
+_LOGRECORD_ATTRS = frozenset(
+    vars(logging.LogRecord("x", 0, "x", 0, "x", None, None)).keys() | {"message", "asctime", "taskName"}
+)
+
+
+class StdlibBridge(logging.Handler):
+    """A ``logging.Handler`` that writes stdlib records as aitrace records under the current span.
+
+    Records of the ``aitrace`` logger tree (aitrace's own diagnostics) are never taken, so they cannot feed
+    back into the queue.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if record.name == "aitrace" or record.name.startswith("aitrace."):
+                return
+            level = record.levelname.lower()
+            level = _LEVEL_ALIASES.get(level, level)
+            out: dict[str, Any] = {
+                "event": record.getMessage(),
+                "level": level if level in LEVELS else "info",
+                "logger": record.name,
+            }
+            for key, value in record.__dict__.items():
+                if key not in _LOGRECORD_ATTRS and not key.startswith("_"):
+                    out[f"attr.{key}" if key in RESERVED else key] = value
+            if record.exc_info and record.exc_info[1] is not None:
+                out.update(error_fields(record.exc_info[1]))
+            out["code.function"] = record.funcName
+            out["code.lineno"] = record.lineno
+            if fill_ids(out):
+                emit(out)
+        except Exception:
+            pass
+
+
+_bridge: StdlibBridge | None = None
+
+
+def route_stdlib(enabled: bool, level: str = "info") -> None:
+    """Install (or remove) the stdlib bridge on the root logger."""
+    global _bridge
+    root = logging.getLogger()
+    if _bridge is not None:
+        root.removeHandler(_bridge)
+        _bridge = None
+    if enabled:
+        _bridge = StdlibBridge(level=LEVELS.get(level, 20))
+        root.addHandler(_bridge)
+        if root.level == logging.NOTSET or root.level > _bridge.level:
+            root.setLevel(_bridge.level)

@@ -1,0 +1,428 @@
+"""Spans: ``@auto_span``, ``span()`` and the low-level ``open_span`` that integrations build on.
+
+Every span writes exactly one ``span_start`` and one ``span_end`` record. An exception is recorded
+(``error.type``, ``error.message``, ``error.stacktrace``) and re-raised unchanged; cancellation
+(``GeneratorExit``, ``asyncio.CancelledError``) ends the span as ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from ._runtime import emit, format_timestamp, runtime
+
+__all__ = ["SpanHandle", "auto_span", "error_fields", "open_span", "span", "status_for_exception"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MISSING: Any = object()
+
+#: Keys a user attribute may not overwrite; such attributes are kept under ``attr.<key>``.
+RESERVED = frozenset(
+    {
+        "timestamp", "level", "event", "logger", "service", "trace_id", "span_id", "parent_span_id", "seq",
+        "span_name", "span_kind", "duration_ms", "status", "input", "output", "incomplete",
+        "error.type", "error.message", "error.stacktrace",
+    }
+)
+
+
+def status_for_exception(exc: BaseException) -> str:
+    """``cancelled`` for ``GeneratorExit``/``CancelledError``/``KeyboardInterrupt``, else ``error``."""
+    if isinstance(exc, (GeneratorExit, asyncio.CancelledError, KeyboardInterrupt)):
+        return "cancelled"
+    return "error"
+
+
+def error_fields(exc: BaseException) -> dict[str, str]:
+    """``error.type``, ``error.message`` and ``error.stacktrace`` of an exception. Never raises."""
+    t = type(exc)
+    try:
+        message = str(exc)
+    except Exception:
+        message = f"<{t.__name__}: str() failed>"
+    try:
+        stack = "".join(traceback.format_exception(t, exc, exc.__traceback__))
+    except Exception:
+        stack = ""
+    mod = t.__module__
+    return {
+        "error.type": t.__qualname__ if mod == "builtins" else f"{mod}.{t.__qualname__}",
+        "error.message": message,
+        "error.stacktrace": stack,
+    }
+
+
+def _merge_attrs(record: dict[str, Any], attrs: dict[str, Any] | None) -> None:
+    if not attrs:
+        return
+    for key, value in attrs.items():
+        record[f"attr.{key}" if key in RESERVED else key] = value
+
+
+class SpanHandle:
+    """One open span. ``end()`` writes its end record exactly once; later calls do nothing."""
+
+    __slots__ = (
+        "_end_attrs", "_ended", "_lock", "_t0", "kind", "logger", "name", "otel_span", "parent_span_id",
+        "sampled", "span_id", "trace_id",
+    )
+
+    def __init__(self, name: str, kind: str, logger: str, otel_span: trace.Span) -> None:
+        self.name = name
+        self.kind = kind
+        self.logger = logger
+        self.otel_span = otel_span
+        ctx = otel_span.get_span_context()
+        self.sampled = bool(ctx.trace_flags.sampled)
+        self.trace_id = f"{ctx.trace_id:032x}"
+        self.span_id = f"{ctx.span_id:016x}"
+        parent = getattr(otel_span, "parent", None)
+        self.parent_span_id = f"{parent.span_id:016x}" if parent is not None and parent.is_valid else None
+        self._t0 = time.perf_counter_ns()
+        self._ended = False
+        self._end_attrs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def context(self, base: otel_context.Context | None = None) -> otel_context.Context:
+        """An OTel context in which this span is current."""
+        return trace.set_span_in_context(self.otel_span, base)
+
+    def set(self, **attributes: Any) -> None:
+        """Attributes to write on the end record."""
+        self._end_attrs.update(attributes)
+
+    def _record(self, event: str, level: str) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "timestamp": format_timestamp(),
+            "level": level,
+            "event": event,
+            "logger": self.logger,
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+        }
+        if self.parent_span_id is not None:
+            rec["parent_span_id"] = self.parent_span_id
+        return rec
+
+    def log(self, event: str, level: str = "info", **fields: Any) -> None:
+        """Write a log record inside this span, whatever span is current."""
+        if not self.sampled:
+            return
+        rec = self._record(event, level)
+        _merge_attrs(rec, fields)
+        emit(rec)
+
+    def end(
+        self,
+        status: str = "ok",
+        *,
+        output: Any = _MISSING,
+        error: BaseException | None = None,
+        attributes: dict[str, Any] | None = None,
+        incomplete: bool = False,
+    ) -> bool:
+        """Write the end record (``duration_ms``, ``status``, output, error) and end the OTel span."""
+        with self._lock:
+            if self._ended:
+                return False
+            self._ended = True
+        duration_ms = (time.perf_counter_ns() - self._t0) / 1e6
+        try:
+            if self.sampled:
+                rec = self._record("span_end", "error" if status == "error" else "info")
+                rec["span_name"] = self.name
+                rec["span_kind"] = self.kind
+                rec["duration_ms"] = round(duration_ms, 3)
+                rec["status"] = status
+                if incomplete:
+                    rec["incomplete"] = True
+                if output is not _MISSING:
+                    rec["output"] = output
+                if error is not None:
+                    rec.update(error_fields(error))
+                _merge_attrs(rec, self._end_attrs)
+                _merge_attrs(rec, attributes)
+                emit(rec)
+            if status == "error":
+                self.otel_span.set_status(
+                    Status(StatusCode.ERROR, f"{type(error).__name__}: {error}" if error is not None else None)
+                )
+        finally:
+            self.otel_span.end()
+        return True
+
+
+def open_span(
+    name: str,
+    kind: str = "function",
+    *,
+    parent: SpanHandle | otel_context.Context | None = None,
+    logger: str = "aitrace",
+    input: Any = _MISSING,  # noqa: A002 - the record field is called input
+    attributes: dict[str, Any] | None = None,
+    start_time_ns: int | None = None,
+) -> SpanHandle:
+    """Start a span and write its start record, without making it current.
+
+    ``parent`` is a :class:`SpanHandle`, an OTel context, or None for the current context. Integrations use
+    this with explicit parents; application code wants :func:`span` or :func:`auto_span`.
+    """
+    if isinstance(parent, SpanHandle):
+        parent_ctx: otel_context.Context | None = parent.context()
+    else:
+        parent_ctx = parent
+    otel_span = runtime.get_tracer().start_span(name, context=parent_ctx)
+    handle = SpanHandle(name, kind, logger, otel_span)
+    if handle.sampled:
+        rec = handle._record("span_start", "info")
+        if start_time_ns is not None:
+            rec["timestamp"] = format_timestamp(start_time_ns)
+        rec["span_name"] = name
+        rec["span_kind"] = kind
+        if input is not _MISSING:
+            rec["input"] = input
+        _merge_attrs(rec, attributes)
+        emit(rec)
+    return handle
+
+
+class span:  # noqa: N801 - used like a function: ``with span("name"):``
+    """A span as a sync or async context manager: ``with span("load", user=42) as s: s.set(rows=10)``."""
+
+    __slots__ = ("_attributes", "_handle", "_kind", "_logger", "_name", "_token")
+
+    def __init__(self, name: str, *, kind: str = "function", logger: str | None = None, **attributes: Any):
+        self._name = name
+        self._kind = kind
+        self._logger = logger or "aitrace"
+        self._attributes = attributes
+        self._handle: SpanHandle | None = None
+        self._token: object | None = None
+
+    def __enter__(self) -> SpanHandle:
+        handle = open_span(self._name, self._kind, logger=self._logger, attributes=self._attributes)
+        self._handle = handle
+        self._token = otel_context.attach(handle.context())
+        return handle
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        handle, token = self._handle, self._token
+        self._handle = self._token = None
+        if token is not None:
+            _detach(token)
+        if handle is not None:
+            if exc is None:
+                handle.end("ok")
+            else:
+                handle.end(status_for_exception(exc), error=exc)
+
+    async def __aenter__(self) -> SpanHandle:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+def _detach(token: Any) -> None:
+    try:
+        token.var.reset(token)
+    except Exception:  # a context that moved to another task: nothing to restore there
+        pass
+
+
+def _end_with(handle: SpanHandle, exc: BaseException) -> None:
+    handle.end(status_for_exception(exc), error=exc)
+
+
+@overload
+def auto_span(func: F, /) -> F: ...
+@overload
+def auto_span(
+    name: str | None = None,
+    *,
+    kind: str = "function",
+    capture_args: bool = False,
+    capture_result: bool = False,
+) -> Callable[[F], F]: ...
+
+
+def auto_span(
+    name: Any = None,
+    *,
+    kind: str = "function",
+    capture_args: bool = False,
+    capture_result: bool = False,
+) -> Any:
+    """Make a function a span: sync, async, generator and async generator functions.
+
+    ``@auto_span`` or ``@auto_span("name", capture_args=True, capture_result=True)``. The span is current
+    while the function's body runs, so log lines and nested spans inside it land under it. A generator's
+    span lasts until it is exhausted or closed.
+    """
+    if callable(name):
+        return auto_span()(name)
+
+    def decorate(func: F) -> F:
+        span_name = name or func.__qualname__
+        logger = getattr(func, "__module__", None) or "aitrace"
+        sig: inspect.Signature | None = None
+        if capture_args:
+            try:
+                sig = inspect.signature(func)
+            except (TypeError, ValueError):
+                sig = None
+
+        def args_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if not capture_args:
+                return _MISSING
+            if sig is None:
+                return {"args": args, "kwargs": kwargs}
+            try:
+                bound = sig.bind_partial(*args, **kwargs)
+            except TypeError:
+                return {"args": args, "kwargs": kwargs}
+            return {k: v for k, v in bound.arguments.items() if k not in ("self", "cls")}
+
+        def start(args: tuple[Any, ...], kwargs: dict[str, Any]) -> SpanHandle:
+            return open_span(span_name, kind, logger=logger, input=args_of(args, kwargs))
+
+        def result_of(value: Any) -> Any:
+            return value if capture_result else _MISSING
+
+        if inspect.isasyncgenfunction(func):
+
+            @functools.wraps(func)
+            async def agen_wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+                gen = func(*args, **kwargs)
+                handle = start(args, kwargs)
+                ctx = handle.context()
+                send: Any = None
+                thrown: BaseException | None = None
+                try:
+                    while True:
+                        token = otel_context.attach(ctx)
+                        try:
+                            if thrown is not None:
+                                exc, thrown = thrown, None
+                                item = await gen.athrow(exc)
+                            else:
+                                item = await gen.asend(send)
+                        finally:
+                            _detach(token)
+                        try:
+                            send = yield item
+                        except GeneratorExit:
+                            raise
+                        except BaseException as exc:  # thrown in by the consumer
+                            thrown = exc
+                except StopAsyncIteration:
+                    handle.end("ok")
+                except GeneratorExit as exc:
+                    token = otel_context.attach(ctx)
+                    try:
+                        await gen.aclose()
+                    finally:
+                        _detach(token)
+                    _end_with(handle, exc)
+                    raise
+                except BaseException as exc:
+                    _end_with(handle, exc)
+                    raise
+
+            return agen_wrapper  # type: ignore[return-value]
+
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                gen = func(*args, **kwargs)
+                handle = start(args, kwargs)
+                ctx = handle.context()
+                send: Any = None
+                thrown: BaseException | None = None
+                try:
+                    while True:
+                        token = otel_context.attach(ctx)
+                        try:
+                            if thrown is not None:
+                                exc, thrown = thrown, None
+                                item = gen.throw(exc)
+                            else:
+                                item = gen.send(send)
+                        finally:
+                            _detach(token)
+                        try:
+                            send = yield item
+                        except GeneratorExit:
+                            raise
+                        except BaseException as exc:
+                            thrown = exc
+                except StopIteration as stop:
+                    handle.end("ok", output=result_of(stop.value))
+                    return stop.value
+                except GeneratorExit as exc:
+                    token = otel_context.attach(ctx)
+                    try:
+                        gen.close()
+                    finally:
+                        _detach(token)
+                    _end_with(handle, exc)
+                    raise
+                except BaseException as exc:
+                    _end_with(handle, exc)
+                    raise
+
+            return gen_wrapper  # type: ignore[return-value]
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                handle = start(args, kwargs)
+                token = otel_context.attach(handle.context())
+                try:
+                    result = await func(*args, **kwargs)
+                except BaseException as exc:
+                    _detach(token)
+                    _end_with(handle, exc)
+                    raise
+                _detach(token)
+                handle.end("ok", output=result_of(result))
+                return result
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            handle = start(args, kwargs)
+            token = otel_context.attach(handle.context())
+            try:
+                result = func(*args, **kwargs)
+            except BaseException as exc:
+                _detach(token)
+                _end_with(handle, exc)
+                raise
+            _detach(token)
+            handle.end("ok", output=result_of(result))
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

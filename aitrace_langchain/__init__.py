@@ -1,0 +1,1 @@
+"""aitrace_langchain: LangChain and LangGraph runs as aitrace spans and records."""

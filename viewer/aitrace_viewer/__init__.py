@@ -1,0 +1,1 @@
+"""aitrace_viewer: the aitrace server, store and browser viewer."""
