@@ -1,0 +1,71 @@
+"""The README and docs stay true: the quick start is what CI runs, and every snippet runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aitrace_core import record_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text("utf-8")
+
+
+def _quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, "the quick start has no bash block"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_quick_start_is_two_commands_demo_then_tests() -> None:
+    commands = _quick_start_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("aitrace demo")
+    assert "-m pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    pattern = re.search(r"grep -m1 -E '([^']+)' README.md", ci)
+    assert pattern, ".ci/run no longer takes its test command from the README"
+    matching = [c for c in _quick_start_commands() if re.search(pattern.group(1), c)]
+    assert matching == [_quick_start_commands()[1]]
+
+
+def _python_snippets() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_python_snippets())))
+def test_readme_snippet_runs(index: int, tmp_path: Path) -> None:
+    code = _python_snippets()[index]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env["AITRACE_TARGET"] = str(tmp_path / "out.jsonl")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    out_file = tmp_path / "out.jsonl"
+    if out_file.exists():
+        lines += out_file.read_text("utf-8").splitlines()
+    assert lines, "the snippet wrote no record"
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(record_schema())
+    for line in lines:
+        validator.validate(json.loads(line))
+
+
+def test_schema_doc_names_every_schema_field() -> None:
+    doc = (ROOT / "docs" / "schema.md").read_text("utf-8")
+    missing = [name for name in record_schema()["properties"] if f"`{name}`" not in doc]
+    assert not missing, f"docs/schema.md does not mention {missing}"
