@@ -139,7 +139,7 @@ class BufferedLogger(Shipper):
 
     def log(self, level: str, event: str, **fields: Any) -> bool:
         """Write one record at ``level`` (debug, info, warning, error, critical)."""
-        from ._runtime import format_timestamp
+        from ._runtime import _seq, format_timestamp
         from ._serialize import dumps
         from ._spans import RESERVED
 
@@ -154,6 +154,7 @@ class BufferedLogger(Shipper):
             for key, value in fields.items():
                 record[f"attr.{key}" if key in RESERVED else key] = value
             if fill_ids(record):
+                record["seq"] = next(_seq)
                 return self.write(dumps(record, runtime.limits))
         return False
 

@@ -28,6 +28,7 @@ import http.client
 import logging
 import os
 import random
+import socket
 import ssl
 import sys
 import threading
@@ -38,6 +39,7 @@ from collections import deque
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -86,8 +88,12 @@ class _RateLimited:
 
 
 class _Target(Protocol):
-    def send(self, lines: list[bytes], deadline: float, should_give_up: Any) -> str:
-        """Deliver ``lines``; answer ``"sent"``, ``"spill"`` or ``"rejected"``. Never raises."""
+    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
+        """Deliver ``lines`` before ``deadline()`` (monotonic); answer ``"sent"``, ``"spill"``, ``"rejected"``
+        or ``"dropped"``. Never raises."""
+
+    def abort(self) -> None:
+        """Called from another thread at shutdown: interrupt a send that is stuck."""
 
     def close(self) -> None: ...
 
@@ -125,7 +131,7 @@ class _FileTarget:
         self.path = path
         self.counters = counters
 
-    def send(self, lines: list[bytes], deadline: float, should_give_up: Any) -> str:
+    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
         try:
             _append_lines(self.path, lines)
         except OSError as exc:
@@ -135,6 +141,9 @@ class _FileTarget:
         self.counters["written"] += len(lines)
         return "sent"
 
+    def abort(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -143,7 +152,7 @@ class _StdoutTarget:
     def __init__(self, counters: ShipperStats) -> None:
         self.counters = counters
 
-    def send(self, lines: list[bytes], deadline: float, should_give_up: Any) -> str:
+    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
         data = b"\n".join(lines) + b"\n"
         try:
             out = sys.stdout
@@ -159,6 +168,9 @@ class _StdoutTarget:
             return "dropped"
         self.counters["written"] += len(lines)
         return "sent"
+
+    def abort(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -225,6 +237,13 @@ class _HttpTarget:
                 self._conn.close()
             self._conn = None
 
+    def abort(self) -> None:
+        conn = self._conn
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(Exception):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def forget_connection(self) -> None:
         """After fork: drop the inherited socket without closing the parent's connection."""
         self._conn = None
@@ -256,15 +275,15 @@ class _HttpTarget:
             raise
 
     # -- delivery -----------------------------------------------------------------------------------
-    def send(self, lines: list[bytes], deadline: float, should_give_up: Any) -> str:
+    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
         now = time.monotonic()
-        if now < self._down_until or now >= deadline:
+        if now < self._down_until or now >= deadline():
             return self._spill(lines)
         raw = b"\n".join(lines) + b"\n"
         body = gzip.compress(raw, compresslevel=1) if self.use_gzip else raw
         batch_id = uuid.uuid4().hex
         for attempt in range(self.max_attempts):
-            remaining = deadline - time.monotonic()
+            remaining = deadline() - time.monotonic()
             if remaining <= 0:
                 return self._spill(lines)
             retry_after: float | None = None
@@ -296,7 +315,7 @@ class _HttpTarget:
                 if retry_after is not None
                 else random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))  # full jitter
             )
-            if time.monotonic() + delay >= deadline:
+            if time.monotonic() + delay >= deadline():
                 break
             self.counters["retries"] += 1
             if should_give_up(delay):
@@ -409,6 +428,8 @@ class Shipper:
         self._drop_warn = _RateLimited()
 
     def _after_fork_in_child(self) -> None:
+        for key in self.counters:  # the parent's counts are the parent's (targets share this dict)
+            self.counters[key] = 0
         if isinstance(self._target, _HttpTarget):
             self._target.forget_connection()
             # The child's records go to the child's own spill file.
@@ -486,7 +507,10 @@ class Shipper:
                 self._cond.notify_all()
                 worker = self._worker
             if worker is not None and worker.is_alive() and worker is not threading.current_thread():
-                worker.join(timeout + 0.5)
+                worker.join(timeout + 0.25)
+                if worker.is_alive():  # stuck in a request: cut it short so the batch is spilled
+                    self._target.abort()
+                    worker.join(1.0)
             with self._cond:
                 self._closed = True
                 leftover = list(self._queue)
@@ -529,6 +553,9 @@ class Shipper:
         self._queued_bytes -= size
         return batch
 
+    def _get_deadline(self) -> float:
+        return self._deadline
+
     def _should_give_up(self, delay: float) -> bool:
         """Wait ``delay`` before a retry; True means stop retrying (closing, or the queue is filling up)."""
         with self._cond:
@@ -563,10 +590,9 @@ class Shipper:
                             return
                         continue
                     batch = self._take_batch()
-                    deadline = self._deadline
                 self.counters["batches"] += 1
                 try:
-                    self._target.send(batch, deadline, self._should_give_up)
+                    self._target.send(batch, self._get_deadline, self._should_give_up)
                 except Exception:  # a target must not kill the worker
                     self.counters["dropped_io"] += len(batch)
                 with self._cond:

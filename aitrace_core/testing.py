@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,9 +60,15 @@ class SpanView:
 class CapturedRecords(list[dict[str, Any]]):
     """The captured records, in emission order, with helpers to look at them as spans."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, records: Iterable[dict[str, Any]] = ()) -> None:
+        super().__init__(records)
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_jsonl(cls, path: str | os.PathLike[str]) -> CapturedRecords:
+        """Records read back from a .jsonl file (what a file target or a spill file holds)."""
+        with open(path, encoding="utf-8") as fh:
+            return cls(json.loads(line) for line in fh if line.strip())
 
     def write(self, line: bytes) -> bool:
         record = json.loads(line)
