@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -101,6 +102,24 @@ class CoreSettings(_FileSettings):
     max_depth: int = Field(default=32, ge=2, le=1_000)
     max_record_bytes: int = Field(default=1_048_576, ge=4096)
     sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @field_validator("target")
+    @classmethod
+    def _check_target(cls, value: str | None) -> str | None:
+        if value is not None and value.lower().startswith(("http://", "https://")):
+            try:
+                parts = urlsplit(value)
+                _ = parts.port  # raises on a bad port
+                ok = bool(parts.hostname)
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(
+                    "allowed: an http(s) URL with a host (http://127.0.0.1:8000/api/ingest), a file path, or '-'"
+                )
+        elif value is not None and not value.strip():
+            raise ValueError("allowed: an http(s) URL, a file path, or '-' for stdout; got an empty string")
+        return value
 
     @field_validator("level", mode="before")
     @classmethod

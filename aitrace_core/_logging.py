@@ -35,7 +35,7 @@ def _to_record(logger: Any, method_name: str, event_dict: dict[str, Any]) -> Any
     record: dict[str, Any] = {}
     exc_info = event_dict.pop("exc_info", None)
     for key, value in event_dict.items():
-        if key in RESERVED and key not in ("event", "logger", "trace_id", "span_id", "parent_span_id"):
+        if key in RESERVED and key not in ("event", "logger"):  # ids come from the current span, always
             record[f"attr.{key}"] = value
         else:
             record[key] = value
@@ -49,7 +49,7 @@ def _to_record(logger: Any, method_name: str, event_dict: dict[str, Any]) -> Any
         exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1] if isinstance(exc_info, tuple) else None
         if exc is not None:
             record.update(error_fields(exc))
-    if "span_id" not in record and not fill_ids(record):
+    if not fill_ids(record):
         raise structlog.DropEvent
     emit(record)
     raise structlog.DropEvent
