@@ -99,7 +99,7 @@ class CoreSettings(_FileSettings):
     gzip: bool = True
     max_value_chars: int = Field(default=65_536, ge=256)
     max_items: int = Field(default=1_000, ge=10)
-    max_depth: int = Field(default=32, ge=2, le=1_000)
+    max_depth: int = Field(default=32, ge=2, le=100)
     max_record_bytes: int = Field(default=1_048_576, ge=4096)
     sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
 

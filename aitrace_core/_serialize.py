@@ -78,6 +78,8 @@ class _Walker:
             return obj if math.isfinite(obj) else repr(obj)
         try:
             return self._walk_slow(obj, depth)
+        except RecursionError:  # a max_depth too deep for the stack left: cut here, visibly
+            return f"{CUT_MARK} depth limit, {_type_name(obj)}]"
         except Exception as exc:  # a hostile __repr__/__iter__/model_dump must never escape
             try:
                 return f"<unserializable {_type_name(obj)}: {type(exc).__name__}>"
