@@ -1,1 +1,5 @@
 """aitrace_viewer: the aitrace server, store and browser viewer."""
+
+from aitrace_core._version import __version__
+
+__all__ = ["__version__"]

@@ -1,0 +1,143 @@
+"""Ingest bodies → validated records. Pure functions; every refusal is an :class:`IngestError` with a status."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from typing import Any, Callable
+
+import fastjsonschema
+
+from aitrace_core._schema import record_schema
+
+__all__ = ["BodyReader", "IngestError", "parse_batch", "validator"]
+
+
+class IngestError(Exception):
+    """A refused batch: ``status`` (400/413/415), a message, and the index of the first bad record if any."""
+
+    def __init__(self, status: int, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.index = index
+
+
+@lru_cache(maxsize=1)
+def validator() -> Callable[[Any], Any]:
+    """The record schema compiled once (fastjsonschema; the 2020-12 keywords it uses exist in draft 7)."""
+    schema = dict(record_schema())
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _decode(text: str, where: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise IngestError(400, f"{where}: nested too deeply") from None
+    except ValueError as exc:
+        raise IngestError(400, f"{where}: invalid JSON: {exc}") from None
+
+
+def _check(index: int, record: Any, max_record_bytes: int) -> str:
+    """Validate one record and return its JSON text as stored."""
+    if not isinstance(record, dict):
+        raise IngestError(400, f"record {index}: not a JSON object", index)
+    try:
+        validator()(record)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        name = exc.name.removeprefix("data").lstrip(".") if exc.name else ""
+        message = exc.message.removeprefix(exc.name or "").strip() if exc.message else "invalid"
+        shown = repr(exc.value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        where = f"{name}: " if name else ""
+        raise IngestError(400, f"record {index}: {where}{shown} {message}", index) from None
+    try:
+        raw = json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise IngestError(400, f"record {index}: nested too deeply", index) from None
+    if len(raw) > max_record_bytes:
+        raise IngestError(
+            413, f"record {index}: {len(raw):,} bytes, over the per-record limit of {max_record_bytes:,}", index
+        )
+    return raw
+
+
+def parse_batch(body: bytes, max_record_bytes: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """A JSON array or JSONL → ``(records, their JSON texts)``; the first problem raises :class:`IngestError`."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IngestError(400, f"body is not valid UTF-8 (byte {exc.start})") from None
+    stripped = text.lstrip("\ufeff \t\r\n")
+    records: list[dict[str, Any]] = []
+    raws: list[str] = []
+    if stripped.startswith("["):
+        items = _decode(stripped, "body")
+        if not isinstance(items, list):
+            raise IngestError(400, "body: expected a JSON array of records")
+        for index, item in enumerate(items):
+            raws.append(_check(index, item, max_record_bytes))
+            records.append(item)
+        return records, raws
+    index = 0
+    for line in stripped.split("\n"):
+        if not line.strip():
+            continue
+        item = _decode(line, f"record {index}")
+        raws.append(_check(index, item, max_record_bytes))
+        records.append(item)
+        index += 1
+    return records, raws
+
+
+class BodyReader:
+    """Reads a request body, un-gzipping as it goes, and stops as soon as it passes ``limit`` bytes."""
+
+    def __init__(self, limit: int, encoding: str | None) -> None:
+        self.limit = limit
+        enc = (encoding or "identity").strip().lower()
+        if enc not in ("identity", "gzip", "x-gzip"):
+            raise IngestError(415, f"Content-Encoding {encoding!r} is not supported (use gzip or none)")
+        self.gzip = enc != "identity"
+
+    def _too_big(self) -> IngestError:
+        return IngestError(413, f"body over the limit of {self.limit:,} bytes (after decompression)")
+
+    async def read(self, chunks: AsyncIterator[bytes]) -> bytes:
+        out = bytearray()
+        received = 0
+        inflater = zlib.decompressobj(wbits=47) if self.gzip else None
+        async for chunk in chunks:
+            received += len(chunk)
+            if received > self.limit + 1024 * 1024 and inflater is None:
+                raise self._too_big()
+            if inflater is None:
+                out += chunk
+                if len(out) > self.limit:
+                    raise self._too_big()
+                continue
+            data = chunk
+            while data:
+                if inflater.eof:  # another gzip member follows
+                    inflater = zlib.decompressobj(wbits=47)
+                try:
+                    piece = inflater.decompress(data, self.limit + 1 - len(out))
+                except zlib.error as exc:
+                    raise IngestError(400, f"body is not valid gzip: {exc}") from None
+                out += piece
+                if len(out) > self.limit:
+                    raise self._too_big()
+                data = inflater.unused_data if inflater.eof else inflater.unconsumed_tail
+        if inflater is not None and received and not inflater.eof:
+            raise IngestError(400, "body is truncated gzip")
+        return bytes(out)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the aitrace store, shipped inside the package."""

@@ -1,0 +1,186 @@
+"""Pure functions: records → the columns, search text and span deltas the store writes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["SpanDelta", "format_ts", "parse_ts", "search_text", "span_deltas"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_STANDARD = frozenset(
+    {"timestamp", "level", "logger", "service", "trace_id", "span_id", "parent_span_id", "seq", "duration_ms"}
+)
+MAX_SEARCH_CHARS = 100_000
+
+
+def parse_ts(text: str) -> int:
+    """RFC 3339 → microseconds since the epoch (fractions beyond microseconds are dropped)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        # more than 6 fraction digits: keep microseconds
+        head, _, rest = text.partition(".")
+        digits = "".join(c for c in rest if c.isdigit())
+        zone = rest[len(digits) :]
+        parsed = datetime.fromisoformat(f"{head}.{digits[:6].ljust(6, '0')}{zone}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    delta = parsed - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def format_ts(us: int | None) -> str | None:
+    """Microseconds since the epoch → ``2026-11-24T12:00:00.000100Z``."""
+    if us is None:
+        return None
+    seconds, micro = divmod(us, 1_000_000)
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{micro:06d}Z"
+
+
+def _collect(value: Any, out: list[str], budget: list[int], depth: int = 0) -> None:
+    if budget[0] <= 0 or depth > 64:
+        return
+    if isinstance(value, str):
+        out.append(value)
+        budget[0] -= len(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect(item, out, budget, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _collect(item, out, budget, depth + 1)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append(str(value))
+
+
+def search_text(record: dict[str, Any]) -> str:
+    """The text full-text search sees: the event, then every attribute value (capped)."""
+    out: list[str] = []
+    budget = [MAX_SEARCH_CHARS]
+    for key, value in record.items():
+        if key not in _STANDARD:
+            _collect(value, out, budget)
+    text = " ".join(out)
+    return text[:MAX_SEARCH_CHARS]
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class SpanDelta:
+    """What one batch says about one span; merged into the ``spans`` row by an upsert."""
+
+    __slots__ = (
+        "cost_usd",
+        "duration_ms",
+        "end_us",
+        "has_end",
+        "has_start",
+        "incomplete",
+        "input_tokens",
+        "kind",
+        "last_us",
+        "model",
+        "name",
+        "output_tokens",
+        "parent_span_id",
+        "record_count",
+        "service",
+        "span_id",
+        "start_us",
+        "status",
+        "thread_id",
+        "total_tokens",
+        "trace_id",
+    )
+
+    def __init__(self, trace_id: str, span_id: str) -> None:
+        self.trace_id = trace_id
+        self.span_id = span_id
+        self.parent_span_id: str | None = None
+        self.name: str | None = None
+        self.kind: str | None = None
+        self.service: str | None = None
+        self.start_us: int | None = None
+        self.last_us: int | None = None
+        self.end_us: int | None = None
+        self.duration_ms: float | None = None
+        self.status: str | None = None
+        self.record_count = 0
+        self.has_start = 0
+        self.has_end = 0
+        self.incomplete = 0
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.total_tokens: int | None = None
+        self.cost_usd: float | None = None
+        self.model: str | None = None
+        self.thread_id: str | None = None
+
+    def add(self, record: dict[str, Any], ts_us: int) -> None:
+        self.record_count += 1
+        if self.start_us is None or ts_us < self.start_us:
+            self.start_us = ts_us
+        if self.last_us is None or ts_us > self.last_us:
+            self.last_us = ts_us
+        if self.parent_span_id is None:
+            self.parent_span_id = record.get("parent_span_id")
+        if self.service is None:
+            self.service = record.get("service")
+        thread = _str(record.get("thread_id")) or _str(record.get("gen_ai.conversation.id"))
+        if thread and self.thread_id is None:
+            self.thread_id = thread
+        event = record.get("event")
+        if event == "span_start":
+            self.has_start = 1
+            self.name = _str(record.get("span_name")) or self.name
+            self.kind = _str(record.get("span_kind")) or self.kind
+            self.model = self.model or _str(record.get("gen_ai.request.model"))
+        elif event == "span_end":
+            self.has_end = 1
+            self.end_us = ts_us
+            if self.name is None:
+                self.name = _str(record.get("span_name"))
+            if self.kind is None:
+                self.kind = _str(record.get("span_kind"))
+            self.duration_ms = _num(record.get("duration_ms"))
+            self.status = _str(record.get("status"))
+            if record.get("incomplete") is True:
+                self.incomplete = 1
+            model = _str(record.get("gen_ai.response.model")) or _str(record.get("gen_ai.request.model"))
+            if model:
+                self.model = model
+            self.input_tokens = _int(record.get("gen_ai.usage.input_tokens"))
+            self.output_tokens = _int(record.get("gen_ai.usage.output_tokens"))
+            total = _int(record.get("gen_ai.usage.total_tokens"))
+            if total is None and (self.input_tokens is not None or self.output_tokens is not None):
+                total = (self.input_tokens or 0) + (self.output_tokens or 0)
+            self.total_tokens = total
+            self.cost_usd = _num(record.get("gen_ai.usage.cost_usd"))
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def span_deltas(records: list[dict[str, Any]], ts: list[int]) -> dict[tuple[str, str], SpanDelta]:
+    """Group a batch by span."""
+    out: dict[tuple[str, str], SpanDelta] = {}
+    for record, ts_us in zip(records, ts):
+        key = (record["trace_id"], record["span_id"])
+        delta = out.get(key)
+        if delta is None:
+            delta = out[key] = SpanDelta(*key)
+        delta.add(record, ts_us)
+    return out

@@ -1,0 +1,570 @@
+"""The store: raw records (the source of truth) plus span and trace summaries kept up to date at ingest."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy.exc import IntegrityError
+
+from ._derive import format_ts, parse_ts, search_text, span_deltas
+from ._engine import make_engines, upgrade
+
+__all__ = ["IngestResult", "Store", "TraceFilters"]
+
+_SUMMARY_COLUMNS = (
+    "trace_id, root_span_id, root_name, root_kind, service, start_us, end_us, last_us, duration_ms, span_count, "
+    "record_count, error_count, status, input_tokens, output_tokens, total_tokens, cost_usd, model, thread_id, "
+    "incomplete"
+)
+_SPAN_COLUMNS = (
+    "span_id, parent_span_id, name, kind, start_us, end_us, last_us, duration_ms, status, record_count, has_start, "
+    "has_end"
+)
+
+
+def _max(column: str) -> str:
+    return f"CASE WHEN excluded.{column} > spans.{column} THEN excluded.{column} ELSE spans.{column} END"
+
+
+def _min(column: str) -> str:
+    return (
+        f"CASE WHEN spans.{column} IS NULL OR excluded.{column} < spans.{column} "
+        f"THEN excluded.{column} ELSE spans.{column} END"
+    )
+
+
+_UPSERT_SPANS = f"""
+INSERT INTO spans (trace_id, span_id, parent_span_id, name, kind, service, start_us, last_us, end_us, duration_ms,
+    status, record_count, has_start, has_end, incomplete, input_tokens, output_tokens, total_tokens, cost_usd, model,
+    thread_id)
+VALUES (:trace_id, :span_id, :parent_span_id, :name, :kind, :service, :start_us, :last_us, :end_us, :duration_ms,
+    :status, :record_count, :has_start, :has_end, :incomplete, :input_tokens, :output_tokens, :total_tokens,
+    :cost_usd, :model, :thread_id)
+ON CONFLICT (trace_id, span_id) DO UPDATE SET
+    parent_span_id = COALESCE(spans.parent_span_id, excluded.parent_span_id),
+    name = CASE WHEN excluded.has_start = 1 THEN excluded.name ELSE COALESCE(spans.name, excluded.name) END,
+    kind = CASE WHEN excluded.has_start = 1 THEN excluded.kind ELSE COALESCE(spans.kind, excluded.kind) END,
+    service = COALESCE(spans.service, excluded.service),
+    start_us = {_min("start_us")},
+    last_us = {_max("last_us")},
+    end_us = COALESCE(excluded.end_us, spans.end_us),
+    duration_ms = COALESCE(excluded.duration_ms, spans.duration_ms),
+    status = COALESCE(excluded.status, spans.status),
+    record_count = spans.record_count + excluded.record_count,
+    has_start = {_max("has_start")},
+    has_end = {_max("has_end")},
+    incomplete = {_max("incomplete")},
+    input_tokens = COALESCE(excluded.input_tokens, spans.input_tokens),
+    output_tokens = COALESCE(excluded.output_tokens, spans.output_tokens),
+    total_tokens = COALESCE(excluded.total_tokens, spans.total_tokens),
+    cost_usd = COALESCE(excluded.cost_usd, spans.cost_usd),
+    model = COALESCE(excluded.model, spans.model),
+    thread_id = COALESCE(spans.thread_id, excluded.thread_id)
+"""
+
+_AGGREGATE = """
+SELECT trace_id, count(*), sum(record_count), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), min(start_us),
+    max(last_us), max(end_us), sum(input_tokens), sum(output_tokens), sum(total_tokens), sum(cost_usd), min(model),
+    min(thread_id), max(incomplete), sum(CASE WHEN has_start = 0 OR has_end = 0 THEN 1 ELSE 0 END), min(service)
+FROM spans WHERE trace_id IN :ids GROUP BY trace_id
+"""
+
+_ROOTS = """
+SELECT trace_id, span_id, name, kind, service, start_us, end_us, duration_ms, status, has_end
+FROM spans WHERE trace_id IN :ids AND parent_span_id IS NULL ORDER BY trace_id, start_us
+"""
+
+_UPSERT_TRACE = f"""
+INSERT INTO traces ({_SUMMARY_COLUMNS}, updated_us)
+VALUES (:trace_id, :root_span_id, :root_name, :root_kind, :service, :start_us, :end_us, :last_us, :duration_ms,
+    :span_count, :record_count, :error_count, :status, :input_tokens, :output_tokens, :total_tokens, :cost_usd,
+    :model, :thread_id, :incomplete, :updated_us)
+ON CONFLICT (trace_id) DO UPDATE SET
+    root_span_id = excluded.root_span_id, root_name = excluded.root_name, root_kind = excluded.root_kind,
+    service = excluded.service, start_us = excluded.start_us, end_us = excluded.end_us, last_us = excluded.last_us,
+    duration_ms = excluded.duration_ms, span_count = excluded.span_count, record_count = excluded.record_count,
+    error_count = excluded.error_count, status = excluded.status, input_tokens = excluded.input_tokens,
+    output_tokens = excluded.output_tokens, total_tokens = excluded.total_tokens, cost_usd = excluded.cost_usd,
+    model = excluded.model, thread_id = excluded.thread_id, incomplete = excluded.incomplete,
+    updated_us = excluded.updated_us
+"""
+
+
+@dataclass
+class IngestResult:
+    ingested: int
+    duplicate: bool = False
+    trace_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TraceFilters:
+    service: str | None = None
+    status: str | None = None
+    errors: bool = False
+    since_us: int | None = None
+    until_us: int | None = None
+    min_duration_ms: float | None = None
+    max_duration_ms: float | None = None
+    model: str | None = None
+    thread_id: str | None = None
+    span_name: str | None = None
+    q: str | None = None
+
+
+def _clean(value: str, pg: bool) -> str:
+    """Text safe for a database text column (no lone surrogates; no NUL on PostgreSQL)."""
+    if not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    if pg and "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    return value
+
+
+def fts_query(q: str) -> str:
+    """User text → an FTS5 query matching every word (quoted, so no query syntax leaks through)."""
+    words = [w for w in q.split() if w]
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def encode_cursor(start_us: int, trace_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{start_us}:{trace_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """Raises ValueError on anything that is not a cursor this server made."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    start, _, trace_id = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii").partition(":")
+    if len(trace_id) != 32 or any(c not in "0123456789abcdef" for c in trace_id):
+        raise ValueError("bad cursor")
+    return int(start), trace_id
+
+
+def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    (trace_id, _root, root_name, root_kind, service, start_us, end_us, _last, duration_ms, span_count, record_count,
+     error_count, status, input_tokens, output_tokens, total_tokens, cost_usd, model, thread_id, incomplete) = row[:20]
+    return {
+        "trace_id": trace_id,
+        "root_name": root_name,
+        "root_kind": root_kind,
+        "service": service,
+        "start": format_ts(start_us),
+        "end": format_ts(end_us),
+        "duration_ms": duration_ms,
+        "span_count": span_count,
+        "record_count": record_count,
+        "error_count": error_count,
+        "status": status,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": total_tokens,
+        "cost_usd": cost_usd,
+        "model": model,
+        "thread_id": thread_id,
+        "incomplete": bool(incomplete),
+    }
+
+
+class Store:
+    """All database work. Methods are synchronous; the server calls them from worker threads."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.writer, self.reader = make_engines(url)
+        self.dialect = self.writer.dialect.name
+        self.pg = self.dialect == "postgresql"
+        self._write_lock = threading.Lock()  # one writer per process on SQLite (BEGIN IMMEDIATE across processes)
+        if migrate:
+            upgrade(self.writer)
+
+    @property
+    def database(self) -> str:
+        return "postgresql" if self.pg else "sqlite"
+
+    def close(self) -> None:
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
+    # ---------------------------------------------------------------- writes
+
+    def _write(self) -> Iterator[Connection]:
+        raise NotImplementedError  # pragma: no cover
+
+    def ingest(self, records: list[dict[str, Any]], raws: list[str], batch_id: str | None = None) -> IngestResult:
+        """Store one validated batch in one transaction; a batch id seen before stores nothing."""
+        if not records:
+            return IngestResult(0)
+        ts = [parse_ts(r["timestamp"]) for r in records]
+        deltas = span_deltas(records, ts)
+        trace_ids = sorted({key[0] for key in deltas})
+        pg = self.pg
+        rows = []
+        for record, raw, ts_us in zip(records, raws, ts):
+            seq = record.get("seq")
+            rows.append(
+                {
+                    "trace_id": record["trace_id"],
+                    "span_id": record["span_id"],
+                    "parent_span_id": record.get("parent_span_id"),
+                    "ts_us": ts_us,
+                    "seq": seq if isinstance(seq, int) and seq < 2**63 else None,
+                    "level": record["level"],
+                    "logger": _clean(record["logger"], pg),
+                    "event": _clean(record["event"], pg),
+                    "service": _clean(record["service"], pg),
+                    "raw": raw,
+                    "body": _clean(search_text(record), pg),
+                }
+            )
+        with self._write_lock, self.writer.begin() as conn:
+            now_us = time.time_ns() // 1000
+            if batch_id is not None:
+                inserted = conn.execute(
+                    text(
+                        "INSERT INTO ingest_batches (batch_id, received_us, records) VALUES (:b, :t, :n) "
+                        "ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id"
+                    ),
+                    {"b": batch_id, "t": now_us, "n": len(records)},
+                ).first()
+                if inserted is None:
+                    return IngestResult(0, duplicate=True)
+            if pg:
+                # lock the batch's trace rows in a fixed order, so concurrent workers summarise one at a time
+                conn.execute(
+                    text("INSERT INTO traces (trace_id) VALUES (:t) ON CONFLICT (trace_id) DO NOTHING"),
+                    [{"t": t} for t in trace_ids],
+                )
+                conn.execute(
+                    text("SELECT trace_id FROM traces WHERE trace_id IN :ids ORDER BY trace_id FOR UPDATE").bindparams(
+                        bindparam("ids", expanding=True)
+                    ),
+                    {"ids": trace_ids},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO records (trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, "
+                        "service, raw, search) VALUES (:trace_id, :span_id, :parent_span_id, :ts_us, :seq, :level, "
+                        ":logger, :event, :service, :raw, to_tsvector('simple', :body))"
+                    ),
+                    rows,
+                )
+            else:
+                first = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM records").scalar_one() + 1
+                dbapi = conn.connection.driver_connection
+                assert dbapi is not None
+                cursor = dbapi.cursor()
+                try:
+                    cursor.executemany(
+                        "INSERT INTO records (id, trace_id, span_id, parent_span_id, ts_us, seq, level, logger, "
+                        "event, service, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                        [
+                            (
+                                first + i,
+                                r["trace_id"],
+                                r["span_id"],
+                                r["parent_span_id"],
+                                r["ts_us"],
+                                r["seq"],
+                                r["level"],
+                                r["logger"],
+                                r["event"],
+                                r["service"],
+                                r["raw"],
+                            )
+                            for i, r in enumerate(rows)
+                        ],
+                    )
+                    cursor.executemany(
+                        "INSERT INTO records_fts (rowid, body) VALUES (?, ?)",
+                        [(first + i, r["body"]) for i, r in enumerate(rows)],
+                    )
+                finally:
+                    cursor.close()
+            conn.execute(text(_UPSERT_SPANS), [d.row() for d in deltas.values()])
+            self._summarise(conn, trace_ids, now_us)
+        return IngestResult(len(records), trace_ids=trace_ids)
+
+    def _summarise(self, conn: Connection, trace_ids: list[str], now_us: int) -> None:
+        """Recompute the trace rows of ``trace_ids`` from their span rows."""
+        aggregate = text(_AGGREGATE).bindparams(bindparam("ids", expanding=True))
+        roots_q = text(_ROOTS).bindparams(bindparam("ids", expanding=True))
+        out = []
+        for start in range(0, len(trace_ids), 500):
+            chunk = trace_ids[start : start + 500]
+            roots: dict[str, Any] = {}
+            for row in conn.execute(roots_q, {"ids": chunk}):
+                roots.setdefault(row[0], row)
+            for row in conn.execute(aggregate, {"ids": chunk}):
+                (trace_id, span_count, record_count, error_count, start_us, last_us, max_end, in_tok, out_tok,
+                 tot_tok, cost, model, thread_id, incomplete, open_spans, any_service) = row
+                root = roots.get(trace_id)
+                if root is None:
+                    root_span_id = root_name = root_kind = None
+                    status, service, ended = "running", any_service, False
+                    end_us = max_end if max_end is not None else last_us
+                    duration = None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                else:
+                    _t, root_span_id, root_name, root_kind, service, _s, root_end, root_dur, root_status, has_end = root
+                    ended = bool(has_end)
+                    status = (root_status or "ok") if ended else "running"
+                    end_us = root_end if ended else last_us
+                    duration = root_dur if ended and root_dur is not None else (
+                        None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                    )
+                    service = service or any_service
+                out.append(
+                    {
+                        "trace_id": trace_id,
+                        "root_span_id": root_span_id,
+                        "root_name": root_name,
+                        "root_kind": root_kind,
+                        "service": service,
+                        "start_us": start_us,
+                        "end_us": end_us,
+                        "last_us": last_us,
+                        "duration_ms": duration,
+                        "span_count": span_count,
+                        "record_count": record_count,
+                        "error_count": error_count,
+                        "status": status,
+                        "input_tokens": in_tok,
+                        "output_tokens": out_tok,
+                        "total_tokens": tot_tok,
+                        "cost_usd": cost,
+                        "model": model,
+                        "thread_id": thread_id,
+                        "incomplete": 1 if incomplete or (ended and open_spans) or root is None and ended else 0,
+                        "updated_us": now_us,
+                    }
+                )
+        if out:
+            conn.execute(text(_UPSERT_TRACE), out)
+
+    def delete_trace(self, trace_id: str) -> int:
+        """Remove a trace's records and summaries; returns how many records went."""
+        return self._delete([trace_id])
+
+    def _delete(self, trace_ids: list[str]) -> int:
+        if not trace_ids:
+            return 0
+        ids = bindparam("ids", expanding=True)
+        with self._write_lock, self.writer.begin() as conn:
+            if not self.pg:
+                conn.execute(
+                    text("DELETE FROM records_fts WHERE rowid IN (SELECT id FROM records WHERE trace_id IN :ids)")
+                    .bindparams(ids),
+                    {"ids": trace_ids},
+                )
+            deleted = conn.execute(
+                text("DELETE FROM records WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids}
+            ).rowcount
+            conn.execute(text("DELETE FROM spans WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids})
+            conn.execute(text("DELETE FROM traces WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids})
+        return int(deleted or 0)
+
+    def prune(self, older_than_s: float) -> tuple[int, int]:
+        """Delete traces whose newest record is older than ``older_than_s`` seconds: ``(traces, records)``."""
+        cutoff = time.time_ns() // 1000 - int(older_than_s * 1_000_000)
+        n_traces = n_records = 0
+        while True:
+            with self.reader.connect() as conn:
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        text("SELECT trace_id FROM traces WHERE last_us < :c LIMIT 500"), {"c": cutoff}
+                    )
+                ]
+            if not ids:
+                break
+            n_records += self._delete(ids)
+            n_traces += len(ids)
+        with self._write_lock, self.writer.begin() as conn:
+            conn.execute(text("DELETE FROM ingest_batches WHERE received_us < :c"), {"c": cutoff})
+        return n_traces, n_records
+
+    # ---------------------------------------------------------------- reads
+
+    def count_records(self) -> int:
+        with self.reader.connect() as conn:
+            return int(conn.execute(text("SELECT COALESCE(SUM(record_count), 0) FROM traces")).scalar_one())
+
+    def list_traces(
+        self, filters: TraceFilters, limit: int = 50, cursor: str | None = None, oldest_first: bool = False
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        f = filters
+        for column, value in (
+            ("service", f.service),
+            ("status", f.status),
+            ("model", f.model),
+            ("thread_id", f.thread_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        if f.errors:
+            where.append("error_count > 0")
+        if f.since_us is not None:
+            where.append("start_us >= :since")
+            params["since"] = f.since_us
+        if f.until_us is not None:
+            where.append("start_us <= :until")
+            params["until"] = f.until_us
+        if f.min_duration_ms is not None:
+            where.append("duration_ms >= :min_d")
+            params["min_d"] = f.min_duration_ms
+        if f.max_duration_ms is not None:
+            where.append("duration_ms <= :max_d")
+            params["max_d"] = f.max_duration_ms
+        if f.span_name is not None:
+            where.append("trace_id IN (SELECT trace_id FROM spans WHERE name = :span_name)")
+            params["span_name"] = f.span_name
+        if f.q:
+            if self.pg:
+                where.append("trace_id IN (SELECT trace_id FROM records WHERE search @@ plainto_tsquery('simple', :q))")
+                params["q"] = f.q
+            else:
+                match = fts_query(f.q)
+                if match:
+                    where.append(
+                        "trace_id IN (SELECT trace_id FROM records WHERE id IN "
+                        "(SELECT rowid FROM records_fts WHERE records_fts MATCH :q))"
+                    )
+                    params["q"] = match
+        if cursor is not None:
+            c_start, c_trace = decode_cursor(cursor)
+            op = ">" if oldest_first else "<"
+            where.append(f"(start_us {op} :c_start OR (start_us = :c_start AND trace_id {op} :c_trace))")
+            params["c_start"], params["c_trace"] = c_start, c_trace
+        order = "ASC" if oldest_first else "DESC"
+        sql = (
+            f"SELECT {_SUMMARY_COLUMNS} FROM traces"
+            + (" WHERE start_us IS NOT NULL" + "".join(" AND " + w for w in where))
+            + f" ORDER BY start_us {order}, trace_id {order} LIMIT :limit"
+        )
+        params["limit"] = limit + 1
+        with self.reader.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1][5], rows[-1][0])
+        return [summary_from_row(r) for r in rows], next_cursor
+
+    def trace_json(self, trace_id: str) -> str | None:
+        """The detail document, assembled from the stored raw records without re-parsing them."""
+        with self.reader.begin() as conn:
+            summary = conn.execute(
+                text(f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = :t"), {"t": trace_id}
+            ).first()
+            if summary is None or summary[5] is None:
+                return None
+            span_rows = conn.execute(
+                text(f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = :t ORDER BY start_us, span_id"),
+                {"t": trace_id},
+            ).all()
+            raws = conn.execute(
+                text("SELECT raw FROM records WHERE trace_id = :t ORDER BY ts_us, seq, id"), {"t": trace_id}
+            ).scalars().all()
+        children: dict[str, list[str]] = {}
+        for row in span_rows:
+            if row[1] is not None:
+                children.setdefault(row[1], []).append(row[0])
+        spans = [
+            {
+                "span_id": sid,
+                "parent_span_id": parent,
+                "name": name,
+                "kind": kind,
+                "start": format_ts(start),
+                "end": format_ts(end) if has_end else None,
+                "duration_ms": duration,
+                "status": status if has_end else "running",
+                "record_count": count,
+                "children": children.get(sid, []),
+            }
+            for (sid, parent, name, kind, start, end, _last, duration, status, count, _has_start, has_end) in span_rows
+        ]
+        return (
+            '{"summary":'
+            + json.dumps(summary_from_row(summary))
+            + ',"spans":'
+            + json.dumps(spans)
+            + ',"records":['
+            + ",".join(raws)
+            + "]}"
+        )
+
+    def trace_records(self, trace_id: str) -> list[dict[str, Any]]:
+        with self.reader.connect() as conn:
+            raws = conn.execute(
+                text("SELECT raw FROM records WHERE trace_id = :t ORDER BY ts_us, seq, id"), {"t": trace_id}
+            ).scalars().all()
+        return [json.loads(r) for r in raws]
+
+    def search(self, q: str, limit: int = 50) -> list[dict[str, Any]]:
+        if self.pg:
+            sql = (
+                "SELECT trace_id, span_id, ts_us, event, raw FROM records "
+                "WHERE search @@ plainto_tsquery('simple', :q) ORDER BY id DESC LIMIT :limit"
+            )
+            params: dict[str, Any] = {"q": q, "limit": limit}
+        else:
+            match = fts_query(q)
+            if not match:
+                return []
+            sql = (
+                "SELECT r.trace_id, r.span_id, r.ts_us, r.event, "
+                "snippet(records_fts, 0, '', '', '…', 16) FROM records_fts JOIN records r ON r.id = records_fts.rowid "
+                "WHERE records_fts MATCH :q ORDER BY records_fts.rowid DESC LIMIT :limit"
+            )
+            params = {"q": match, "limit": limit}
+        with self.reader.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+        hits = []
+        for trace_id, span_id, ts_us, event, extra in rows:
+            snippet = extra if not self.pg else _snippet(json.loads(extra), q)
+            hits.append(
+                {"trace_id": trace_id, "span_id": span_id, "timestamp": format_ts(ts_us), "event": event,
+                 "snippet": snippet}
+            )
+        return hits
+
+    def changes_since(self, updated_us: int, limit: int = 200) -> list[tuple[int, dict[str, Any]]]:
+        """Trace summaries changed after ``updated_us`` (for the event stream), oldest change first."""
+        with self.reader.connect() as conn:
+            rows = conn.execute(
+                text(
+                    f"SELECT {_SUMMARY_COLUMNS}, updated_us FROM traces WHERE updated_us > :u AND start_us IS NOT NULL "
+                    "ORDER BY updated_us LIMIT :limit"
+                ),
+                {"u": updated_us, "limit": limit},
+            ).all()
+        return [(int(r[20]), summary_from_row(r)) for r in rows]
+
+    def latest_update(self) -> int:
+        with self.reader.connect() as conn:
+            return int(conn.execute(text("SELECT COALESCE(MAX(updated_us), 0) FROM traces")).scalar_one())
+
+    def integrity_error(self) -> type[Exception]:
+        return IntegrityError
+
+
+def _snippet(record: dict[str, Any], q: str, width: int = 60) -> str:
+    body = search_text(record)
+    lowered = body.lower()
+    for word in q.lower().split():
+        at = lowered.find(word)
+        if at >= 0:
+            start = max(0, at - width)
+            return ("…" if start else "") + body[start : at + len(word) + width] + "…"
+    return body[: 2 * width]
