@@ -11,10 +11,10 @@
 
 ``FakeChatModel`` needs no network and no API key. It supports ``bind_tools``, returns ``AIMessage``\\ s with
 ``tool_calls`` (with ids), ``usage_metadata`` (including cached and reasoning token details) and
-``response_metadata`` (``model_name``, ``finish_reason``), and streams chunk by chunk with the usage on the last
-chunk, as OpenAI and Anthropic models do. Answers come from a script (``responses``, used in turn and then
-repeated from the start) or from a function of the conversation (``respond``), which is the safe choice when
-many runs share one model concurrently.
+``response_metadata`` (``model_name``, ``finish_reason``), and streams chunk by chunk with the usage on the
+last chunk, as OpenAI and Anthropic models do. Answers come from a script (``responses``, used in turn and
+then repeated from the start) or from a function of the conversation (``respond``), which is the safe
+choice when many runs share one model concurrently.
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ __all__ = ["FakeChatModel", "count_tokens", "tool_call"]
 _WORD = re.compile(r"\S+\s*|\s+")
 
 
-def tool_call(name: str, args: dict[str, Any] | None = None, id: str | None = None) -> ToolCall:  # noqa: A002
+def tool_call(name: str, args: dict[str, Any] | None = None, id: str | None = None) -> ToolCall:
     """A tool call for a scripted ``AIMessage``; the id defaults to a fresh ``call_…`` string."""
-    return ToolCall(name=name, args=dict(args or {}), id=id or f"call_{uuid.uuid4().hex[:12]}", type="tool_call")
+    return ToolCall(
+        name=name, args=dict(args or {}), id=id or f"call_{uuid.uuid4().hex[:12]}", type="tool_call"
+    )
 
 
 def count_tokens(text: str) -> int:
@@ -165,7 +167,10 @@ class FakeChatModel(BaseChatModel):
         finish = msg.response_metadata.get("finish_reason")
         return ChatResult(
             generations=[ChatGeneration(message=msg, generation_info={"finish_reason": finish})],
-            llm_output={"model_name": msg.response_metadata.get("model_name"), "token_usage": msg.usage_metadata},
+            llm_output={
+                "model_name": msg.response_metadata.get("model_name"),
+                "token_usage": msg.usage_metadata,
+            },
         )
 
     def _chunks(self, messages: list[BaseMessage], model: str | None) -> Iterator[ChatGenerationChunk]:

@@ -1,0 +1,463 @@
+"""Pure mappers: LangChain callback arguments → record fields.
+
+Each function takes plain callback arguments (messages, dicts, results) and returns a dict of record fields.
+None of them touches spans or global state, so each can be tested with plain data. The handler wraps every
+call, so a mapper that meets something unexpected costs a field, never the application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aitrace_core import to_jsonable
+
+from ._privacy import REDACTED, Redactor
+
+__all__ = [
+    "MISSING",
+    "Shaper",
+    "chain_kind_and_name",
+    "graph_fields",
+    "interrupt_value",
+    "llm_end_fields",
+    "llm_start_fields",
+    "message_to_genai",
+    "retriever_documents",
+    "tool_output_fields",
+    "tool_start_fields",
+    "usage_fields",
+]
+
+_ROLES = {
+    "human": "user",
+    "ai": "assistant",
+    "system": "system",
+    "tool": "tool",
+    "function": "tool",
+    "developer": "system",
+    "AIMessageChunk": "assistant",
+    "remove": "remove",
+}
+_GRAPH_INTEGRATIONS = frozenset({"langgraph", "langchain_create_agent"})
+_GENERIC_NAMES = frozenset({None, "", "RunnableCallable", "RunnableLambda", "RunnableSequence"})
+_SCALARS = (str, int, float, bool, type(None))
+
+#: Marks a field left out (hidden): not the same as None.
+MISSING: Any = object()
+
+
+class Shaper:
+    """Turns callback payloads into JSON-ready values in one walk: compact messages and documents, redaction,
+    and ``hide`` (replace text content by a marker). Anything else goes through aitrace_core's serializer."""
+
+    __slots__ = ("max_depth", "redactor")
+
+    def __init__(self, redactor: Redactor | None = None, max_depth: int = 24) -> None:
+        self.redactor = redactor if redactor is not None and redactor.enabled else None
+        self.max_depth = max_depth
+
+    def text(self, value: str) -> str:
+        r = self.redactor
+        return r.text(value) if r is not None else value
+
+    def value(self, obj: Any, depth: int = 0) -> Any:
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, _SCALARS):
+            return obj
+        if depth > self.max_depth:
+            return f"[aitrace cut: depth limit, {type(obj).__name__}]"
+        if isinstance(obj, Mapping):
+            r = self.redactor
+            out: dict[str, Any] = {}
+            for k, v in obj.items():
+                key = k if isinstance(k, str) else str(k)
+                out[key] = REDACTED if r is not None and r.secret_key(key) else self.value(v, depth + 1)
+            return out
+        if isinstance(obj, (list, tuple)):
+            return [self.value(v, depth + 1) for v in obj]
+        msg_type = getattr(obj, "type", None)
+        if isinstance(msg_type, str) and hasattr(obj, "content") and hasattr(obj, "additional_kwargs"):
+            return self.value(message_to_genai(obj), depth + 1)
+        if hasattr(obj, "page_content") and hasattr(obj, "metadata"):
+            return self.value({"content": obj.page_content, "metadata": obj.metadata}, depth + 1)
+        if type(obj).__name__ == "Command" and hasattr(obj, "resume"):
+            cmd = {k: getattr(obj, k) for k in ("graph", "update", "resume", "goto") if getattr(obj, k, None)}
+            return self.value({"command": cmd}, depth + 1)
+        if type(obj).__name__ == "Interrupt" and hasattr(obj, "value"):
+            return self.value({"value": obj.value, "id": getattr(obj, "id", None)}, depth + 1)
+        return self.value(to_jsonable(obj), depth + 1)
+
+
+# -- messages -----------------------------------------------------------------------------------------
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"type": "text", "content": content}] if content else []
+    parts: list[dict[str, Any]] = []
+    for part in content if isinstance(content, Sequence) else [content]:
+        if isinstance(part, str):
+            parts.append({"type": "text", "content": part})
+        elif isinstance(part, Mapping):
+            ptype = part.get("type")
+            if ptype == "text" and "text" in part:
+                parts.append({"type": "text", "content": part["text"]})
+            elif ptype == "image_url":
+                url = part.get("image_url")
+                url = url.get("url") if isinstance(url, Mapping) else url
+                parts.append({"type": "uri", "modality": "image", "uri": url})
+            else:
+                parts.append(dict(part))
+        else:
+            parts.append({"type": "unknown", "content": str(part)})
+    return parts
+
+
+def message_to_genai(msg: Any) -> dict[str, Any]:
+    """A LangChain message as a GenAI semantic-convention message: ``{role, parts, name?}``.
+
+    Text and multimodal content become parts; an AI message's tool calls become ``tool_call`` parts (with
+    ids); a tool message becomes a ``tool_call_response`` part linked by ``id``.
+    """
+    mtype = getattr(msg, "type", None)
+    role = _ROLES.get(mtype, mtype) if isinstance(mtype, str) else "user"
+    if mtype == "chat":
+        role = getattr(msg, "role", role)
+    content = getattr(msg, "content", "")
+    out: dict[str, Any] = {"role": role}
+    if mtype == "tool":
+        resp: dict[str, Any] = {
+            "type": "tool_call_response",
+            "id": getattr(msg, "tool_call_id", None),
+            "response": content,
+        }
+        status = getattr(msg, "status", None)
+        if status and status != "success":
+            resp["status"] = status
+        out["parts"] = [resp]
+    else:
+        parts = _parts(content)
+        for tc in getattr(msg, "tool_calls", None) or ():
+            parts.append(
+                {"type": "tool_call", "id": tc.get("id"), "name": tc.get("name"), "arguments": tc.get("args")}
+            )
+        out["parts"] = parts
+    name = getattr(msg, "name", None)
+    if name:
+        out["name"] = name
+    return out
+
+
+# -- chains and graphs ----------------------------------------------------------------------------------
+
+
+def _step_tag(tags: Sequence[str] | None, prefix: str) -> int | None:
+    for tag in tags or ():
+        if tag.startswith(prefix):
+            try:
+                return int(tag[len(prefix) :])
+            except ValueError:
+                return None
+    return None
+
+
+def chain_kind_and_name(
+    serialized: Mapping[str, Any] | None,
+    name: str | None,
+    tags: Sequence[str] | None,
+    metadata: Mapping[str, Any] | None,
+    parent_kind: str | None,
+    parent_name: str | None,
+) -> tuple[str, str]:
+    """``(span_kind, span_name)`` of a chain run: ``graph``, ``node``, ``edge`` or ``chain``.
+
+    A LangGraph root (or a subgraph under a node) is a ``graph``; a task tagged ``graph:step:N`` whose name is
+    its ``langgraph_node`` is a ``node``; a routing function after a node's body is an ``edge``.
+    """
+    md = metadata or {}
+    if name is None and serialized:
+        name = serialized.get("name") or (serialized.get("id") or [None])[-1]
+    node = md.get("langgraph_node")
+    if node is not None and node == name and _step_tag(tags, "graph:step:") is not None:
+        return "node", name
+    if parent_kind is None and md.get("ls_integration") in _GRAPH_INTEGRATIONS:
+        return "graph", name or "LangGraph"
+    if parent_kind == "node":
+        ns = md.get("checkpoint_ns")
+        if ns and ns == md.get("langgraph_checkpoint_ns") and md.get("ls_integration") in _GRAPH_INTEGRATIONS:
+            return "graph", name or "LangGraph"
+        step = _step_tag(tags, "seq:step:")
+        if step is not None and step >= 2 and name != parent_name:
+            return "edge", name if name not in _GENERIC_NAMES else f"edge from {parent_name}"
+    return "chain", name or "chain"
+
+
+def graph_fields(metadata: Mapping[str, Any] | None, kind: str) -> dict[str, Any]:
+    """LangGraph fields: node, step, triggers, path, checkpoint namespace; thread id on graphs and nodes."""
+    md = metadata or {}
+    out: dict[str, Any] = {}
+    if kind == "node":
+        for key in ("langgraph_node", "langgraph_step"):
+            if key in md:
+                out[key] = md[key]
+        if "langgraph_triggers" in md:
+            out["langgraph_triggers"] = [str(t) for t in md["langgraph_triggers"]]
+        if "langgraph_path" in md:
+            out["langgraph_path"] = [p if isinstance(p, (str, int)) else str(p) for p in md["langgraph_path"]]
+        if "langgraph_checkpoint_ns" in md:
+            out["checkpoint_ns"] = md["langgraph_checkpoint_ns"]
+    elif kind == "graph" and md.get("checkpoint_ns"):
+        out["checkpoint_ns"] = md["checkpoint_ns"]
+    if kind in ("graph", "node") and md.get("thread_id") is not None:
+        out["thread_id"] = str(md["thread_id"])
+        if kind == "graph":
+            out["gen_ai.conversation.id"] = str(md["thread_id"])
+    return out
+
+
+def interrupt_value(exc: BaseException) -> Any:
+    """The payload of a ``GraphInterrupt`` (``[{value, id}]``) or a ``ParentCommand`` (the command)."""
+    args = getattr(exc, "args", ())
+    if not args:
+        return None
+    first = args[0]
+    if isinstance(first, (list, tuple)):
+        return [{"value": getattr(i, "value", i), "id": getattr(i, "id", None)} for i in first]
+    return first
+
+
+# -- LLM ------------------------------------------------------------------------------------------------
+
+_PARAM_NAMES = {
+    "temperature": "gen_ai.request.temperature",
+    "max_tokens": "gen_ai.request.max_tokens",
+    "max_completion_tokens": "gen_ai.request.max_tokens",
+    "top_p": "gen_ai.request.top_p",
+    "top_k": "gen_ai.request.top_k",
+    "frequency_penalty": "gen_ai.request.frequency_penalty",
+    "presence_penalty": "gen_ai.request.presence_penalty",
+    "seed": "gen_ai.request.seed",
+    "stop": "gen_ai.request.stop_sequences",
+}
+
+
+def _tool_definition(tool: Any) -> Any:
+    if isinstance(tool, Mapping):
+        fn = tool.get("function") if tool.get("type") == "function" else tool
+        if isinstance(fn, Mapping) and "name" in fn:
+            out = {"type": "function", "name": fn.get("name"), "description": fn.get("description")}
+            params = fn.get("parameters") or fn.get("input_schema")
+            if params is not None:
+                out["parameters"] = params
+            return out
+    return tool
+
+
+def llm_start_fields(
+    serialized: Mapping[str, Any] | None,
+    messages: Sequence[Sequence[Any]] | None,
+    prompts: Sequence[str] | None,
+    invocation_params: Mapping[str, Any] | None,
+    metadata: Mapping[str, Any] | None,
+    shaper: Shaper,
+    hide_inputs: bool = False,
+) -> dict[str, Any]:
+    """Request fields of an LLM or chat-model run: operation, provider, model, parameters, tools, messages."""
+    md = metadata or {}
+    params = dict(invocation_params or {})
+    out: dict[str, Any] = {"gen_ai.operation.name": "chat" if messages is not None else "text_completion"}
+    provider = md.get("ls_provider")
+    if provider:
+        out["gen_ai.provider.name"] = provider
+    model = md.get("ls_model_name") or params.get("model") or params.get("model_name")
+    if model is None and serialized:
+        kwargs = serialized.get("kwargs")
+        if isinstance(kwargs, Mapping):
+            model = kwargs.get("model") or kwargs.get("model_name")
+    if model:
+        out["gen_ai.request.model"] = str(model)
+    for key, field in _PARAM_NAMES.items():
+        value = params.get(key)
+        if value is None and key in ("temperature", "max_tokens"):
+            value = md.get(f"ls_{key}")
+        if value is not None:
+            out.setdefault(field, value)
+    tools = params.get("tools") or params.get("functions")
+    if tools:
+        out["gen_ai.tool.definitions"] = shaper.value([_tool_definition(t) for t in tools])
+    rest = {k: v for k, v in params.items() if k not in ("tools", "functions", "_type", "messages")}
+    if rest:
+        out["llm.invocation_params"] = shaper.value(rest)
+    if hide_inputs:
+        return out
+    if messages is not None:
+        system: list[Any] = []
+        conv: list[Any] = []
+        for msg in messages[0] if messages else ():
+            genai = message_to_genai(msg)
+            if genai["role"] == "system":
+                system.extend(genai["parts"])
+            else:
+                conv.append(genai)
+        if system:
+            out["gen_ai.system_instructions"] = shaper.value(system)
+        out["gen_ai.input.messages"] = shaper.value(conv)
+        if len(messages) > 1:
+            out["llm.batch_size"] = len(messages)
+    elif prompts is not None:
+        out["gen_ai.input.messages"] = shaper.value(
+            [{"role": "user", "parts": [{"type": "text", "content": p}]} for p in prompts]
+        )
+    return out
+
+
+def usage_fields(
+    usage: Mapping[str, Any] | None, llm_output: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Token counts from ``usage_metadata`` (falling back to ``llm_output['token_usage']``)."""
+    out: dict[str, Any] = {}
+    if usage:
+        mapping = (
+            ("input_tokens", "gen_ai.usage.input_tokens"),
+            ("output_tokens", "gen_ai.usage.output_tokens"),
+            ("total_tokens", "gen_ai.usage.total_tokens"),
+        )
+        for src, dst in mapping:
+            if isinstance(usage.get(src), int):
+                out[dst] = usage[src]
+        details = usage.get("input_token_details") or {}
+        if isinstance(details.get("cache_read"), int):
+            out["gen_ai.usage.cache_read.input_tokens"] = details["cache_read"]
+        if isinstance(details.get("cache_creation"), int):
+            out["gen_ai.usage.cache_creation.input_tokens"] = details["cache_creation"]
+        odetails = usage.get("output_token_details") or {}
+        if isinstance(odetails.get("reasoning"), int):
+            out["gen_ai.usage.reasoning.output_tokens"] = odetails["reasoning"]
+        return out
+    tu = (llm_output or {}).get("token_usage") or (llm_output or {}).get("usage")
+    if isinstance(tu, Mapping):
+        for srcs, dst in (
+            (("prompt_tokens", "input_tokens"), "gen_ai.usage.input_tokens"),
+            (("completion_tokens", "output_tokens"), "gen_ai.usage.output_tokens"),
+            (("total_tokens",), "gen_ai.usage.total_tokens"),
+        ):
+            for src in srcs:
+                if isinstance(tu.get(src), int):
+                    out[dst] = tu[src]
+                    break
+        pdet = tu.get("prompt_tokens_details") or {}
+        if isinstance(pdet, Mapping) and isinstance(pdet.get("cached_tokens"), int):
+            out["gen_ai.usage.cache_read.input_tokens"] = pdet["cached_tokens"]
+        cdet = tu.get("completion_tokens_details") or {}
+        if isinstance(cdet, Mapping) and isinstance(cdet.get("reasoning_tokens"), int):
+            out["gen_ai.usage.reasoning.output_tokens"] = cdet["reasoning_tokens"]
+    return out
+
+
+def llm_end_fields(response: Any, shaper: Shaper, hide_outputs: bool = False) -> dict[str, Any]:
+    """Response fields of an ``LLMResult``: output messages, finish reasons, response model and id, usage."""
+    out: dict[str, Any] = {}
+    generations = getattr(response, "generations", None) or []
+    llm_output = getattr(response, "llm_output", None) or {}
+    first = generations[0] if generations else []
+    messages: list[Any] = []
+    reasons: list[str] = []
+    usage: Mapping[str, Any] | None = None
+    model = llm_output.get("model_name") or llm_output.get("model")
+    for gen in first:
+        msg = getattr(gen, "message", None)
+        info = getattr(gen, "generation_info", None) or {}
+        meta = getattr(msg, "response_metadata", None) or {}
+        reason = info.get("finish_reason") or meta.get("finish_reason") or meta.get("stop_reason")
+        if reason:
+            reasons.append(str(reason))
+        if msg is not None:
+            genai = message_to_genai(msg)
+            if reason:
+                genai["finish_reason"] = str(reason)
+            messages.append(genai)
+            usage = usage or getattr(msg, "usage_metadata", None)
+            model = meta.get("model_name") or meta.get("model") or model
+            if getattr(msg, "id", None) and "gen_ai.response.id" not in out:
+                out["gen_ai.response.id"] = msg.id
+            calls = getattr(msg, "tool_calls", None)
+            if calls:
+                out["gen_ai.response.tool_calls"] = len(calls)
+        else:
+            text = getattr(gen, "text", "")
+            messages.append({"role": "assistant", "parts": [{"type": "text", "content": text}]})
+    if reasons:
+        out["gen_ai.response.finish_reasons"] = reasons
+    if model:
+        out["gen_ai.response.model"] = str(model)
+    out.update(usage_fields(usage, llm_output))
+    if not hide_outputs and messages:
+        out["gen_ai.output.messages"] = shaper.value(messages)
+    return out
+
+
+# -- tools and retrievers ---------------------------------------------------------------------------------
+
+
+def tool_start_fields(
+    serialized: Mapping[str, Any] | None, name: str | None, tool_call_id: str | None
+) -> tuple[str, dict[str, Any]]:
+    """``(tool name, fields)`` of a tool run: name, description and call id (the arguments are its input)."""
+    ser = serialized or {}
+    tool_name = str(name or ser.get("name") or "tool")
+    out: dict[str, Any] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": tool_name}
+    desc = ser.get("description")
+    if desc:
+        out["gen_ai.tool.description"] = desc
+    if tool_call_id:
+        out["gen_ai.tool.call.id"] = str(tool_call_id)
+    return tool_name, out
+
+
+def tool_output_fields(
+    output: Any, shaper: Shaper, hide_outputs: bool = False
+) -> tuple[str, Any, dict[str, Any]]:
+    """``(status, output, fields)`` of a tool's result; a ``ToolMessage`` with ``status='error'`` is an error.
+
+    ``output`` is the ToolMessage's content (or the raw result), or a missing marker when outputs are hidden.
+    """
+    out: dict[str, Any] = {}
+    status = "ok"
+    value: Any = MISSING
+    if getattr(output, "type", None) == "tool" and hasattr(output, "tool_call_id"):
+        tstatus = getattr(output, "status", "success")
+        out["tool.status"] = tstatus
+        if output.tool_call_id:
+            out["gen_ai.tool.call.id"] = str(output.tool_call_id)
+        if tstatus == "error":
+            status = "error"
+        if not hide_outputs:
+            value = shaper.value(output.content)
+            artifact = getattr(output, "artifact", None)
+            if artifact is not None:
+                out["tool.artifact"] = shaper.value(artifact)
+    elif not hide_outputs:
+        value = shaper.value(output)
+    return status, value, out
+
+
+def retriever_documents(
+    documents: Sequence[Any], shaper: Shaper, max_documents: int = 20, max_chars: int = 4000
+) -> list[dict[str, Any]]:
+    """Retrieved documents as ``{id?, content, metadata}``, at most ``max_documents``, content capped."""
+    out: list[dict[str, Any]] = []
+    for doc in list(documents)[:max_documents]:
+        content = str(getattr(doc, "page_content", doc))
+        if len(content) > max_chars:
+            content = f"{content[:max_chars]}…[aitrace cut: {max_chars} of {len(content)} chars]"
+        item: dict[str, Any] = {
+            "content": shaper.text(content),
+            "metadata": shaper.value(getattr(doc, "metadata", {}) or {}),
+        }
+        doc_id = getattr(doc, "id", None)
+        if doc_id:
+            item["id"] = str(doc_id)
+        out.append(item)
+    return out

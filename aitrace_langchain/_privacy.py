@@ -1,0 +1,77 @@
+"""Redaction: hide values under secret-looking keys and text matching secret-looking patterns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["DEFAULT_PATTERNS", "DEFAULT_SECRET_KEYS", "REDACTED", "Redactor"]
+
+REDACTED = "[REDACTED]"
+
+#: Key names whose values are always replaced (compared lower-case, ``-`` read as ``_``).
+DEFAULT_SECRET_KEYS: frozenset[str] = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "openai_api_key",
+        "anthropic_api_key",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth_token",
+        "secret",
+        "client_secret",
+        "secret_key",
+        "password",
+        "passwd",
+        "authorization",
+        "x_api_key",
+        "private_key",
+        "cookie",
+        "set_cookie",
+        "session_token",
+    }
+)
+
+#: Common API-key and token shapes.
+DEFAULT_PATTERNS: tuple[str, ...] = (
+    r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}",  # OpenAI, Anthropic
+    r"\bAKIA[0-9A-Z]{16}\b",  # AWS access key id
+    r"\bgh[pousr]_[A-Za-z0-9]{36,}\b",  # GitHub tokens
+    r"\bgithub_pat_[A-Za-z0-9_]{40,}\b",
+    r"\bAIza[0-9A-Za-z_\-]{35}\b",  # Google API key
+    r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack
+    r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
+    r"\b(?i:bearer)\s+[A-Za-z0-9._~+/\-]{20,}=*",
+    r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",  # JWT
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+)
+
+
+class Redactor:
+    """Replaces secrets in text and in JSON-like values. ``enabled`` is False when there is nothing to do."""
+
+    __slots__ = ("_keys", "_rx", "enabled")
+
+    def __init__(
+        self,
+        keys: Iterable[str] = DEFAULT_SECRET_KEYS,
+        patterns: Iterable[str | re.Pattern[str]] = DEFAULT_PATTERNS,
+    ):
+        self._keys = frozenset(k.lower().replace("-", "_") for k in keys)
+        sources = [p.pattern if isinstance(p, re.Pattern) else p for p in patterns]
+        self._rx = re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
+        self.enabled = bool(self._keys or self._rx)
+
+    def secret_key(self, key: Any) -> bool:
+        """True when a mapping key names a secret."""
+        return isinstance(key, str) and key.lower().replace("-", "_") in self._keys
+
+    def text(self, value: str) -> str:
+        """``value`` with every pattern match replaced by ``[REDACTED]``."""
+        rx = self._rx
+        if rx is None or not value:
+            return value
+        return rx.sub(REDACTED, value)
