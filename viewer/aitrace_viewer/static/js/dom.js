@@ -1,0 +1,135 @@
+// DOM helpers. Everything from data goes in as text (textContent / attributes we choose), never as HTML.
+
+/** Every selector the pages' JS looks up, in one place (templates/ carry the matching ids and classes). */
+export const SEL = {
+  app: "#app",
+  listBody: "#trace-rows",
+  listEmpty: "#trace-empty",
+  listMore: "#trace-more",
+  listLive: "#live-status",
+  filters: "#filters",
+  treeScroll: "#tree-scroll",
+  treeSpacer: "#tree-spacer",
+  detail: "#detail",
+  traceHeader: "#trace-header",
+  expandAll: "#expand-all",
+  collapseAll: "#collapse-all",
+  thread: "#thread",
+  dropZone: "#drop-zone",
+  fileInput: "#file-input",
+  fileTraces: "#file-traces",
+  fileMessage: "#file-message",
+  embedded: "#aitrace-data",
+  status: "#page-status",
+};
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+const SAFE_ATTRS = new Set([
+  "class", "id", "title", "role", "tabindex", "type", "name", "value", "placeholder", "for", "colspan",
+  "aria-expanded", "aria-level", "aria-selected", "aria-label", "aria-live", "aria-controls", "download",
+  "open", "data-span", "data-key", "data-row", "data-trace", "accept", "checked", "min", "step", "rel",
+  "datetime", "hidden",
+]);
+
+/**
+ * h("div", {class: "x", onclick: fn}, child, "text", …). Strings become text nodes; attributes are
+ * limited to a known list, and `href` is accepted only as a relative path or a #fragment we build.
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else if (k === "href") el.setAttribute("href", safeHref(v));
+      else if (SAFE_ATTRS.has(k) || k.startsWith("data-")) el.setAttribute(k, v === true ? "" : String(v));
+      else throw new Error(`h(): attribute ${k} is not allowed`);
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+}
+
+/** Only links we build: same-origin paths and fragments. Anything else (javascript:, data:, //host) → "#". */
+export function safeHref(v) {
+  const s = String(v);
+  if (/^(#|\/(?!\/)|\?)/.test(s) && !/[\u0000-\u001f]/.test(s)) return s;
+  return "#";
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+export function fmtDuration(ms) {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return "–";
+  if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
+  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(2)} s`;
+  const m = Math.floor(ms / 60000);
+  return `${m} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+export function fmtTime(value) {
+  const d = typeof value === "number" ? new Date(value) : new Date(String(value));
+  if (Number.isNaN(d.getTime())) return "–";
+  const pad = (n, w = 2) => String(n).padStart(w, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+export function fmtInt(n) {
+  return typeof n === "number" && Number.isFinite(n) ? n.toLocaleString("en-US") : "–";
+}
+
+export function fmtCost(c) {
+  if (typeof c !== "number" || !Number.isFinite(c)) return "–";
+  return c === 0 ? "$0" : c < 0.01 ? `$${c.toPrecision(2)}` : `$${c.toFixed(2)}`;
+}
+
+/** Copy text; falls back to a hidden textarea where the async clipboard is unavailable (file://). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h("textarea", { class: "offscreen" });
+    ta.value = text;
+    document.body.appendChild(ta);
+    ta.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch { ok = false; }
+    ta.remove();
+    return ok;
+  }
+}
+
+/** Offer text as a file download (a Blob URL; nothing leaves the machine). */
+export function download(name, text, type = "application/json") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h("a", { download: name, class: "offscreen" });
+  a.href = url;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** A small transient note next to a button ("copied"). */
+export function flash(button, text) {
+  const old = button.textContent;
+  button.textContent = text;
+  setTimeout(() => { button.textContent = old; }, 1200);
+}

@@ -1,0 +1,285 @@
+// The trace view: a virtualized span tree (only visible rows are in the DOM) with waterfall bars, and the
+// detail panel. Used by the served trace page, the no-server viewer and the exported HTML file.
+import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime } from "./dom.js";
+import { visibleRows, defaultExpanded, ancestors } from "./tree.js";
+import { field, toolSpansByCallId, callersByCallId } from "./lenses.js";
+import { renderSpanDetail, renderRecordDetail } from "./render.js";
+
+export const ROW_HEIGHT = 28;
+const OVERSCAN = 12;
+
+function statusClass(s) {
+  return /^(ok|error|cancelled|interrupted|running)$/.test(s) ? `status-${s}` : "status-other";
+}
+
+/** The header line of a trace: its summary figures (shape of docs/api.md's summary). */
+export function traceSummaryHeader(summary, { threadHref = null, exportLinks = null } = {}) {
+  const item = (label, value, cls = "") => h("div", { class: `fig ${cls}`.trim() }, h("span", { class: "fig-label" }, label), h("span", { class: "fig-value" }, value));
+  const tokens = summary.total_tokens ?? ((summary.input_tokens ?? 0) + (summary.output_tokens ?? 0) || null);
+  const thread = summary.thread_id;
+  return h("div", { class: "trace-summary" },
+    h("h1", null, h("span", { class: `status-dot ${statusClass(summary.status)}`, title: summary.status }), summary.root_name ?? summary.trace_id ?? "trace"),
+    h("div", { class: "figs" },
+      item("status", summary.status ?? "–", statusClass(summary.status)),
+      item("service", summary.service ?? "–"),
+      item("started", summary.start ? fmtTime(summary.start) : "–"),
+      item("duration", fmtDuration(summary.duration_ms)),
+      item("spans", fmtInt(summary.span_count)),
+      item("errors", fmtInt(summary.error_count), summary.error_count ? "status-error" : ""),
+      item("tokens", tokens === null ? "–" : `${fmtInt(tokens)} (${fmtInt(summary.input_tokens)} in / ${fmtInt(summary.output_tokens)} out)`),
+      item("cost", fmtCost(summary.cost_usd)),
+      item("model", summary.model ?? "–"),
+      thread ? h("div", { class: "fig" }, h("span", { class: "fig-label" }, "thread"),
+        threadHref ? h("a", { href: threadHref(thread), class: "fig-value" }, thread) : h("span", { class: "fig-value" }, thread)) : null,
+      exportLinks ? h("div", { class: "fig" }, h("span", { class: "fig-label" }, "export"), exportLinks) : null),
+    h("div", { class: "trace-id" }, "trace ", h("code", null, summary.trace_id ?? "")));
+}
+
+/**
+ * Mount the tree + detail view into `root`. Returns {select(id), expandAll(), collapseAll(), destroy()}.
+ * opts: {threadHref(id) → href|null, onSelect(spanId)}.
+ */
+export function mountTraceView(root, tree, opts = {}) {
+  const expanded = defaultExpanded(tree);
+  let rows = [];
+  let selected = null; // {span, rec|null}
+  let frame = 0;
+
+  const spacer = h("div", { id: "tree-spacer", class: "tree-spacer" });
+  const scroller = h("div", { id: "tree-scroll", class: "tree-scroll", role: "tree", tabindex: "0", "aria-label": "spans" }, spacer);
+  const expandBtn = h("button", { type: "button", id: "expand-all" }, "Expand all");
+  const collapseBtn = h("button", { type: "button", id: "collapse-all" }, "Collapse all");
+  const counter = h("span", { class: "muted tree-count" });
+  const axis = h("div", { class: "axis" }, [0, 0.25, 0.5, 0.75, 1].map((f) =>
+    h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(tree.duration * f))));
+  const detail = h("aside", { id: "detail", class: "detail", "aria-live": "polite" },
+    h("p", { class: "muted detail-empty" }, "Select a span to see its details. Keys: ↑ ↓ move, → ← open and close, Enter toggles."));
+  const layout = h("div", { class: "trace-layout" },
+    h("div", { class: "tree-pane" },
+      h("div", { class: "tree-toolbar" }, expandBtn, collapseBtn, counter),
+      h("div", { class: "tree-columns" }, h("span", { class: "col-name" }, "span"), axis),
+      scroller),
+    detail);
+  clear(root).appendChild(layout);
+  // Ticks are positioned through the CSSOM (allowed under a strict CSP, unlike style attributes in markup).
+  axis.querySelectorAll(".tick").forEach((t) => { t.style.left = `${Number(t.dataset.key) * 100}%`; });
+
+  const ctx = {
+    tree,
+    toolSpans: toolSpansByCallId(tree),
+    callers: callersByCallId(tree),
+    threadHref: opts.threadHref || null,
+    select: (id, o) => select(id, o),
+  };
+
+  function recompute() {
+    rows = visibleRows(tree, expanded);
+    spacer.style.height = `${rows.length * ROW_HEIGHT}px`;
+    counter.textContent = `${fmtInt(tree.order.length)} spans · ${fmtInt(rows.length)} rows shown`;
+  }
+
+  function rowIndexOf(sel) {
+    if (!sel) return -1;
+    for (let i = 0; i < rows.length; i++) if (rows[i].span === sel.span && (rows[i].rec || null) === sel.rec) return i;
+    return -1;
+  }
+
+  function bar(span) {
+    const total = tree.duration || 1;
+    const left = Math.max(0, Math.min(1, (span.start - tree.start) / total));
+    const width = Math.max(0, Math.min(1 - left, (span.duration || 0) / total));
+    const b = h("div", { class: `bar ${statusClass(span.status)} kind-${span.kind.replace(/[^a-z_]/gi, "")}` });
+    b.style.left = `${left * 100}%`;
+    b.style.width = `max(2px, ${width * 100}%)`;
+    return h("div", { class: "waterfall" }, b);
+  }
+
+  function renderRow(i) {
+    const row = rows[i];
+    const span = row.span;
+    const isSel = selected && selected.span === span && (selected.rec || null) === (row.rec || null);
+    let el;
+    if (row.type === "span") {
+      const open = expanded.has(span.id);
+      const hasKids = span.items.length > 0;
+      el = h("div", {
+        class: `row span-row ${statusClass(span.status)}${isSel ? " selected" : ""}${span.errorBelow ? " error-below" : ""}`,
+        role: "treeitem", "aria-level": String(row.depth + 1), "aria-selected": isSel ? "true" : "false",
+        "aria-expanded": hasKids ? String(open) : null, "data-row": String(i), "data-span": span.id, id: `row-${i}`,
+      },
+      h("div", { class: "cell-name" },
+        h("span", { class: `twisty${hasKids ? "" : " leaf"}`, "data-row": String(i) }, hasKids ? (open ? "▾" : "▸") : "·"),
+        h("span", { class: `kind kind-${span.kind.replace(/[^a-z_]/gi, "")}` }, span.kind),
+        h("span", { class: "name" }, span.name),
+        span.status === "error" ? h("span", { class: "flag flag-error", title: "this span failed" }, "error")
+          : span.errorBelow ? h("span", { class: "flag flag-below", title: "a span under this one failed" }, "!") : null,
+        span.status !== "ok" && span.status !== "error" && span.status !== "log" ? h("span", { class: `flag ${statusClass(span.status)}` }, span.status) : null,
+        h("span", { class: "dur" }, fmtDuration(span.duration))),
+      bar(span));
+    } else {
+      const rec = row.rec;
+      const level = String(field(rec, "level") ?? "");
+      el = h("div", {
+        class: `row log-row level-${/^(debug|info|warning|error|critical)$/.test(level) ? level : "other"}${isSel ? " selected" : ""}`,
+        role: "treeitem", "aria-level": String(row.depth + 1), "aria-selected": isSel ? "true" : "false",
+        "data-row": String(i), id: `row-${i}`,
+      },
+      h("div", { class: "cell-name" }, h("span", { class: "twisty leaf" }, "–"),
+        h("span", { class: "kind kind-log" }, level || "log"),
+        h("span", { class: "name" }, String(field(rec, "event") ?? ""))),
+      h("div", { class: "waterfall" }));
+    }
+    el.style.top = `${i * ROW_HEIGHT}px`;
+    el.firstChild.style.paddingLeft = `${row.depth * 16 + 4}px`;
+    return el;
+  }
+
+  function paint() {
+    frame = 0;
+    const top = scroller.scrollTop;
+    const height = scroller.clientHeight || 600;
+    const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+    const frag = document.createDocumentFragment();
+    for (let i = first; i < last; i++) frag.appendChild(renderRow(i));
+    spacer.replaceChildren(frag);
+    const si = rowIndexOf(selected);
+    if (si >= first && si < last) scroller.setAttribute("aria-activedescendant", `row-${si}`);
+    else scroller.removeAttribute("aria-activedescendant");
+  }
+
+  function schedule() {
+    if (!frame) frame = requestAnimationFrame(paint);
+  }
+
+  function refresh() {
+    recompute();
+    paint();
+  }
+
+  function scrollToRow(i) {
+    if (i < 0) return;
+    const top = i * ROW_HEIGHT;
+    const h0 = scroller.clientHeight || 600;
+    if (top < scroller.scrollTop) scroller.scrollTop = top;
+    else if (top + ROW_HEIGHT > scroller.scrollTop + h0) scroller.scrollTop = top + ROW_HEIGHT - h0;
+  }
+
+  function showDetail() {
+    clear(detail);
+    if (!selected) return;
+    detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, selected.span, ctx) : renderSpanDetail(selected.span, ctx));
+    detail.scrollTop = 0;
+  }
+
+  function select(spanId, { reveal = true, rec = null, updateHash = true } = {}) {
+    const span = tree.spans.get(spanId);
+    if (!span) return false;
+    if (reveal) for (const a of ancestors(tree, spanId)) expanded.add(a);
+    selected = { span, rec };
+    recompute();
+    const i = rowIndexOf(selected);
+    if (reveal && i >= 0) {
+      const h0 = scroller.clientHeight || 600;
+      if (i * ROW_HEIGHT < scroller.scrollTop || i * ROW_HEIGHT > scroller.scrollTop + h0 - ROW_HEIGHT) {
+        scroller.scrollTop = Math.max(0, i * ROW_HEIGHT - h0 / 3);
+      }
+    }
+    paint();
+    showDetail();
+    if (updateHash && !rec && opts.onSelect) opts.onSelect(span.id);
+    return true;
+  }
+
+  function selectRow(i) {
+    const row = rows[i];
+    if (!row) return;
+    selected = { span: row.span, rec: row.rec || null };
+    scrollToRow(i);
+    paint();
+    showDetail();
+    if (!row.rec && opts.onSelect) opts.onSelect(row.span.id);
+  }
+
+  function toggle(span, open = !expanded.has(span.id)) {
+    if (!span.items.length) return;
+    if (open) expanded.add(span.id); else expanded.delete(span.id);
+    refresh();
+  }
+
+  scroller.addEventListener("scroll", schedule, { passive: true });
+  window.addEventListener("resize", schedule);
+  scroller.addEventListener("click", (e) => {
+    const target = e.target instanceof Element ? e.target : null;
+    const rowEl = target && target.closest(".row");
+    if (!rowEl) return;
+    const i = Number(rowEl.dataset.row);
+    const row = rows[i];
+    if (!row) return;
+    if (target.classList.contains("twisty") && row.type === "span") { toggle(row.span); return; }
+    selectRow(i);
+  });
+  scroller.addEventListener("dblclick", (e) => {
+    const rowEl = e.target instanceof Element ? e.target.closest(".span-row") : null;
+    if (rowEl) toggle(rows[Number(rowEl.dataset.row)].span);
+  });
+  scroller.addEventListener("keydown", (e) => {
+    let i = rowIndexOf(selected);
+    const row = rows[i];
+    switch (e.key) {
+      case "ArrowDown": selectRow(Math.min(rows.length - 1, i + 1)); break;
+      case "ArrowUp": selectRow(Math.max(0, i - 1)); break;
+      case "Home": selectRow(0); break;
+      case "End": selectRow(rows.length - 1); break;
+      case "PageDown": selectRow(Math.min(rows.length - 1, i + Math.floor(scroller.clientHeight / ROW_HEIGHT))); break;
+      case "PageUp": selectRow(Math.max(0, i - Math.floor(scroller.clientHeight / ROW_HEIGHT))); break;
+      case "ArrowRight":
+        if (row && row.type === "span" && row.span.items.length && !expanded.has(row.span.id)) toggle(row.span, true);
+        else selectRow(Math.min(rows.length - 1, i + 1));
+        break;
+      case "ArrowLeft":
+        if (row && row.type === "span" && expanded.has(row.span.id)) toggle(row.span, false);
+        else if (row) {
+          const parentId = row.type === "log" ? row.span.id : row.span.parentId;
+          if (parentId && tree.spans.has(parentId)) select(parentId);
+        }
+        break;
+      case "Enter": case " ":
+        if (row && row.type === "span") toggle(row.span); else if (i < 0) selectRow(0);
+        break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+  expandBtn.addEventListener("click", () => {
+    for (const s of tree.order) if (s.items.length) expanded.add(s.id);
+    refresh();
+  });
+  collapseBtn.addEventListener("click", () => {
+    expanded.clear();
+    refresh();
+  });
+
+  refresh();
+  // The first paint of rows: tests and the benchmark wait on this.
+  requestAnimationFrame(() => {
+    performance.mark("aitrace:tree-painted");
+    document.body.dataset.treeReady = String(tree.order.length);
+  });
+
+  return {
+    select,
+    expandAll: () => expandBtn.click(),
+    collapseAll: () => collapseBtn.click(),
+    rowCount: () => rows.length,
+    destroy() {
+      window.removeEventListener("resize", schedule);
+      clear(root);
+    },
+  };
+}
+
+/** `#span=…&trace=…` → URLSearchParams (the fragment never reaches a server). */
+export function hashParams() {
+  return new URLSearchParams(location.hash.replace(/^#/, ""));
+}
