@@ -42,6 +42,10 @@ class _Runtime:
         self.provider: TracerProvider | None = None
         self.tracer: trace.Tracer | None = None
         self.auto_configure: Callable[[], None] | None = None
+        self.own_provider = False
+        """True when ``provider`` is aitrace's own (no exporter unless someone adds a span processor)."""
+        self.sample_bound = 1 << 64
+        """Traces whose trace id's low 64 bits are below this are sampled (``TraceIdRatioBased``)."""
 
     def get_tracer(self) -> trace.Tracer:
         tracer = self.tracer
@@ -90,7 +94,10 @@ def setup_tracing(service_name: str, sample_ratio: float = 1.0) -> trace.Tracer:
         current = trace.get_tracer_provider()
         if isinstance(current, TracerProvider) and current is not runtime.provider:
             provider = current  # the application's own SDK provider
+            runtime.own_provider = False
         else:
+            runtime.own_provider = True
+            runtime.sample_bound = round(max(0.0, min(1.0, sample_ratio)) * (1 << 64))
             provider = TracerProvider(
                 resource=Resource.create({"service.name": service_name}),
                 sampler=ParentBased(TraceIdRatioBased(sample_ratio)),

@@ -77,6 +77,10 @@ class _Walker:
         if t is float:
             return obj if math.isfinite(obj) else repr(obj)
         try:
+            if t is dict:
+                return self._container(obj, depth, lambda: self._mapping(list(obj.items()), len(obj), depth))
+            if t is list:
+                return self._container(obj, depth, lambda: self._sequence(obj, depth))
             return self._walk_slow(obj, depth)
         except RecursionError:  # a max_depth too deep for the stack left: cut here, visibly
             return f"{CUT_MARK} depth limit, {_type_name(obj)}]"
@@ -101,12 +105,23 @@ class _Walker:
     def _mapping(self, items: Any, total: int, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         limit = self.limits.max_items
+        max_chars = self.limits.max_chars
+        walk = self.walk
+        child = depth + 1
         for i, (k, v) in enumerate(items):
             if i >= limit:
                 out["…"] = f"{CUT_MARK} {total - limit} of {total} keys]"
                 break
-            sk = k if type(k) is str else str(self.walk(k, depth + 1))
-            out[_cut_str(sk, 1_000)] = self.walk(v, depth + 1)
+            if type(k) is not str or len(k) > 1_000:
+                k = _cut_str(k if type(k) is str else str(walk(k, child)), 1_000)
+            # Inline the common scalars: this loop runs for every field of every record.
+            t = type(v)
+            if t is str:
+                out[k] = v if len(v) <= max_chars else _cut_str(v, max_chars)
+            elif t is int or t is bool or v is None:
+                out[k] = v
+            else:
+                out[k] = walk(v, child)
         return out
 
     def _sequence(self, seq: list[Any], depth: int) -> list[Any]:

@@ -14,7 +14,18 @@ from typing import Any
 
 import pytest
 
+from aitrace_core._runtime import runtime
 from aitrace_core.testing import CapturedRecords
+
+
+@pytest.fixture(autouse=True)
+def _restore_tracing() -> Iterator[None]:
+    """configure(sample_ratio=...) and provider swaps made by a test do not leak into the next one."""
+    saved = (runtime.provider, runtime.tracer, runtime.own_provider, runtime.sample_bound)
+    try:
+        yield
+    finally:
+        runtime.provider, runtime.tracer, runtime.own_provider, runtime.sample_bound = saved
 
 
 @dataclass
