@@ -1,0 +1,83 @@
+"""Helpers for the LangChain handler tests: small real graphs, tools, and tree assertions."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
+from langchain_core.tools import tool
+from langgraph.graph.message import add_messages
+
+from aitrace_core import get_logger
+from aitrace_core.testing import CapturedRecords, SpanView
+from aitrace_langchain.testing import FakeChatModel, tool_call
+
+log = get_logger("tests.app")
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    log.info("adding", a=a, b=b)
+    return a + b
+
+
+@tool
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    log.info("multiplying", a=a, b=b)
+    return a * b
+
+
+def react_respond(messages: list[BaseMessage]) -> AIMessage | str:
+    """First turn: ask for both tools at once; after the tool results: answer."""
+    if isinstance(messages[-1], ToolMessage):
+        return "The sum is 3 and the product is 12."
+    return AIMessage(
+        content="", tool_calls=[tool_call("add", {"a": 1, "b": 2}), tool_call("multiply", {"a": 3, "b": 4})]
+    )
+
+
+def react_agent(**model_options: Any) -> Any:
+    from langchain.agents import create_agent
+
+    model = FakeChatModel(respond=react_respond, cached_tokens=2, reasoning_tokens=1, **model_options)
+    return create_agent(model, tools=[add, multiply], name="calc_agent")
+
+
+class MsgState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+class NumState(TypedDict):
+    x: Annotated[int, operator.add]
+
+
+def tree(records: CapturedRecords, root: SpanView | None = None) -> list[Any]:
+    """The span tree as nested ``(kind:name, status, [children])`` tuples, children in start order."""
+    spans = records.spans()
+
+    def walk(view: SpanView) -> Any:
+        return (f"{view.kind}:{view.name}", view.status, [walk(spans[c]) for c in view.children])
+
+    if root is not None:
+        return walk(root)
+    return [walk(v) for v in spans.values() if v.start is not None and v.parent_span_id not in spans]
+
+
+def assert_all_closed(records: CapturedRecords) -> None:
+    """Every span has exactly one start and one end record."""
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for rec in records:
+        if rec["event"] == "span_start":
+            starts[rec["span_id"]] = starts.get(rec["span_id"], 0) + 1
+        elif rec["event"] == "span_end":
+            ends[rec["span_id"]] = ends.get(rec["span_id"], 0) + 1
+    assert starts == ends
+    assert set(starts.values()) <= {1}
+
+
+def log_events(view: SpanView) -> list[str]:
+    return [r["event"] for r in view.logs]
