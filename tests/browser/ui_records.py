@@ -33,7 +33,7 @@ class _Builder:
         self.t0 = t0_ms
 
     def new_span_id(self) -> str:
-        return f"{int(self.trace_id[:8], 16) ^ next(self._ids):016x}"
+        return f"{next(self._ids):08x}{self.trace_id[-8:]}"
 
     def _base(self, span_id: str, parent: str | None, event: str, t: float, level: str = "info") -> dict[str, Any]:
         rec: dict[str, Any] = {
@@ -93,6 +93,7 @@ def big_trace(n_spans: int, *, seed: int = 1, trace_id: str | None = None) -> li
         sid, par, name, kind, st = open_spans.pop()
         t += 0.2
         b.end(sid, par, name, kind, st, t)
+    b.end(root, None, "BigGraph", "graph", 0.0, t + 0.1)
     return b.records
 
 

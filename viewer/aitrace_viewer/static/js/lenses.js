@@ -120,6 +120,7 @@ export function registerBuiltinLenses() {
       { key: "gen_ai.system_instructions", label: "System", type: "messages" },
       { key: "gen_ai.input.messages", label: "Input messages", type: "messages" },
       { key: "gen_ai.output.messages", label: "Output messages", type: "messages" },
+      { key: "gen_ai.tool.definitions", label: "Tools offered", type: "json-tree", maxInitialDepth: 0 },
     ],
   });
   registerLens({
@@ -137,6 +138,7 @@ export function registerBuiltinLenses() {
     fields: [
       { key: "input", label: "Query", type: "json-tree" },
       { key: "retrieval.documents", label: "Documents", type: "documents" },
+      { key: "output", label: "Documents", type: "documents" },
     ],
   });
   registerLens({
@@ -198,11 +200,20 @@ export function normalizeMessages(value, defaultRole = "user") {
     if (role === "human") role = "user";
     if (role === "ai") role = "assistant";
     let text = contentText(field(m, "content"));
-    if (text === null) text = contentText(field(m, "parts"));
+    const parts = Array.isArray(field(m, "parts")) ? m.parts : [];
+    if (text === null) text = contentText(parts);
+    let toolCallId = field(m, "tool_call_id") ?? null;
+    for (const p of parts) {
+      if (p && typeof p === "object" && field(p, "type") === "tool_call_response") {
+        if (toolCallId === null) toolCallId = field(p, "id") ?? null;
+        const r = field(p, "response") ?? field(p, "result");
+        if (text === null && r !== undefined) text = typeof r === "string" ? r : JSON.stringify(r, null, 2);
+      }
+    }
     if (text === null && typeof field(m, "text") === "string") text = m.text;
     const calls = [];
     const rawCalls = field(m, "tool_calls");
-    const partCalls = Array.isArray(field(m, "parts")) ? m.parts.filter((p) => p && field(p, "type") === "tool_call") : [];
+    const partCalls = parts.filter((p) => p && field(p, "type") === "tool_call");
     for (const c of [...(Array.isArray(rawCalls) ? rawCalls : []), ...partCalls]) {
       if (!c || typeof c !== "object") continue;
       const fn = field(c, "function");
@@ -212,7 +223,7 @@ export function normalizeMessages(value, defaultRole = "user") {
         arguments: field(c, "arguments") ?? field(c, "args") ?? (fn && field(fn, "arguments")) ?? null,
       });
     }
-    out.push({ role: String(role), text, toolCalls: calls, toolCallId: field(m, "tool_call_id") ?? null, raw: m });
+    out.push({ role: String(role), text, toolCalls: calls, toolCallId, raw: m });
   }
   return out;
 }
@@ -260,6 +271,6 @@ export function firstField(attrs, keys) {
 }
 
 export const TTFT_KEYS = [
-  "gen_ai.server.time_to_first_token_ms", "gen_ai.response.time_to_first_token_ms",
+  "gen_ai.server.time_to_first_token_ms", "llm.time_to_first_token_ms", "gen_ai.response.time_to_first_token_ms",
   "gen_ai.time_to_first_token_ms", "time_to_first_token_ms", "gen_ai.server.time_to_first_token",
 ];

@@ -132,8 +132,12 @@ function renderField(f, span, ctx, done) {
     default: break;
   }
   if (!hasField(attrs, f.key)) return null;
-  const value = attrs[f.key];
-  if (f.key === "gen_ai.system_instructions" && systemRepeated(value, attrs)) return null;
+  let value = attrs[f.key];
+  if (f.key === "gen_ai.system_instructions") {
+    // A string, or a list of parts ({type: "text", content}): one system message either way.
+    if (Array.isArray(value) && value.every((p) => p && typeof p === "object" && !field(p, "role"))) value = [{ role: "system", content: value }];
+    if (systemRepeated(value, attrs)) return null;
+  }
   switch (f.type) {
     case "messages":
       return labelled(f.label, renderMessages(value, ctx, f.key.includes("output") ? "assistant" : f.key.includes("system") ? "system" : "user"));
