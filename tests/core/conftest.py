@@ -80,6 +80,10 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
             records = [json.loads(line) for line in body.splitlines() if line.strip()]
             with sink.lock:
                 status, extra = sink.script.pop(0) if sink.script else (200, {})
+            # Recorded before answering, so a client that saw the answer also sees the request here.
+            with sink.arrived:
+                sink.requests.append(Request(dict(self.headers.items()), records, status, time.monotonic()))
+                sink.arrived.notify_all()
             answer = json.dumps({"accepted": len(records)} if status < 300 else {"error": "scripted"}).encode()
             self.send_response(status)
             for key, value in extra.items():
@@ -88,9 +92,6 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
-            with sink.arrived:
-                sink.requests.append(Request(dict(self.headers.items()), records, status, time.monotonic()))
-                sink.arrived.notify_all()
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             pass
