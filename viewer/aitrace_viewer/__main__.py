@@ -1,0 +1,6 @@
+"""``python -m aitrace_viewer serve …``: the ``aitrace`` command."""
+
+from aitrace_core._cli import main
+
+if __name__ == "__main__":
+    main()

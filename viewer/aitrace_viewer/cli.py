@@ -1,0 +1,298 @@
+"""Server commands of the ``aitrace`` CLI: serve, demo, import, export, prune, db upgrade."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aitrace_core._errors import ConfigError
+
+from .settings import ViewerSettings, load_viewer_settings, parse_age
+
+__all__ = ["register"]
+
+IMPORT_BATCH = 1000
+
+
+def _settings(**overrides: Any) -> ViewerSettings:
+    try:
+        return load_viewer_settings(**overrides)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _open_store(settings: ViewerSettings) -> Any:
+    from .store import Store
+
+    return Store(settings.db)
+
+
+def run_server(settings: ViewerSettings, *, on_started: Any = None) -> None:
+    """Serve until Ctrl-C / SIGTERM (uvicorn's handlers), then stop within a few seconds."""
+    import threading
+
+    import uvicorn
+
+    from .app import ConfigurationRefused, create_app
+
+    try:
+        app = create_app(settings)
+    except ConfigurationRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=3,
+        server_header=False,
+        proxy_headers=False,
+        limit_concurrency=500,
+    )
+    server = uvicorn.Server(config)
+    if on_started is not None:
+        threading.Thread(target=on_started, args=(server,), name="aitrace-demo", daemon=True).start()
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler it found: make that
+    # a no-op while serving, so Ctrl-C and SIGTERM end with exit status 0 instead of a traceback.
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not server.started:
+        raise click.ClickException(f"could not start the server on {settings.host}:{settings.port}")
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """Signal handler that does nothing (see run_server)."""
+
+
+def _served_url(server: Any, settings: ViewerSettings) -> str:
+    port = settings.port
+    for s in getattr(server, "servers", []) or []:
+        for sock in s.sockets:
+            port = sock.getsockname()[1]
+            break
+    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/"
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--db", default=None, help="sqlite:///path.db, a path, or postgresql://… (default ~/.config/aitrace/logs.db).")
+@click.option("--token", default=None, help="Bearer token every route requires (or AITRACE_TOKEN).")
+def serve_cmd(host: str | None, port: int | None, db: str | None, token: str | None) -> None:
+    """Run the aitrace server."""
+    settings = _settings(host=host, port=port, db=db, token=token)
+
+    def announce(server: Any) -> None:
+        if _wait_started(server):
+            click.echo(f"aitrace serving {_redact(settings.db)} at {_served_url(server, settings)}", err=True)
+
+    run_server(settings, on_started=announce)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _wait_started(server: Any, timeout: float = 30.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if server.should_exit or time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@click.command("demo")
+@click.option("--port", type=int, default=None, help="Port (default 8000; 0 picks a free one).")
+@click.option("--db", default=None, help="Database (default the embedded SQLite at ~/.config/aitrace/logs.db).")
+def demo_cmd(port: int | None, db: str | None) -> None:
+    """Start the server, send the offline example runs to it, print the URL, and keep serving."""
+    from .demo import run_demo_scenarios
+
+    settings = _settings(host="127.0.0.1", port=port, db=db)
+
+    def workload(server: Any) -> None:
+        if not _wait_started(server):
+            return
+        url = _served_url(server, settings)
+        try:
+            count = run_demo_scenarios(url + "api/ingest", token=settings.token)
+        except Exception as exc:  # the server keeps running; say what failed
+            click.echo(f"aitrace demo: a scenario failed: {exc!r}", err=True)
+            count = 0
+        click.echo(f"aitrace demo: {count} runs sent. Open {url}  (Ctrl-C stops)")
+
+    run_server(settings, on_started=workload)
+
+
+def _jsonl_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+    return [path]
+
+
+def _batches(path: Path) -> Iterator[tuple[int, bytes, list[int]]]:
+    """``(bytes read so far, batch body, line number of each record)`` of at most IMPORT_BATCH records."""
+    lines: list[bytes] = []
+    numbers: list[int] = []
+    done = 0
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            done += len(line)
+            if not line.strip():
+                continue
+            lines.append(line if line.endswith(b"\n") else line + b"\n")
+            numbers.append(number)
+            if len(lines) >= IMPORT_BATCH:
+                yield done, b"".join(lines), numbers
+                lines, numbers = [], []
+    if lines:
+        yield done, b"".join(lines), numbers
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--db", default=None, help="Database URL or path (default the configured one).")
+def import_cmd(path: Path, db: str | None) -> None:
+    """Store the records of a .jsonl file, or of every .jsonl under a folder (validated like ingest)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .api import IngestError, parse_batch
+
+    settings = _settings(db=db)
+    store = _open_store(settings)
+    files = _jsonl_files(path)
+    total_records = duplicates = 0
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=False
+        ) as progress:
+            task = progress.add_task("importing", total=sum(f.stat().st_size for f in files))
+            base = 0
+            for file in files:
+                progress.update(task, description=f"importing {file.name}")
+                for done, body, numbers in _batches(file):
+                    try:
+                        records, raws = parse_batch(body, settings.max_record_bytes)
+                    except IngestError as exc:
+                        line = numbers[exc.index] if exc.index is not None else numbers[0]
+                        message = exc.message.split(": ", 1)[-1] if exc.index is not None else exc.message
+                        raise click.ClickException(
+                            f"{file}:{line}: {message} ({total_records} records imported before it)"
+                        ) from None
+                    batch_id = "import-" + hashlib.sha256(body).hexdigest()[:40]
+                    result = store.ingest(records, raws, batch_id)
+                    if result.duplicate:
+                        duplicates += len(records)
+                    else:
+                        total_records += result.ingested
+                    progress.update(task, completed=base + done)
+                base += file.stat().st_size
+    finally:
+        store.close()
+    note = f" ({duplicates} already there)" if duplicates else ""
+    click.echo(f"imported {total_records} records from {len(files)} file(s){note}")
+
+
+@click.command("export")
+@click.argument("trace_id")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write one self-contained HTML viewer file instead.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default stdout).")
+@click.option("--db", default=None, help="Database URL or path (default the configured one).")
+def export_cmd(trace_id: str, fmt: str, html: Path | None, output: Path | None, db: str | None) -> None:
+    """Write a trace's records as JSON, JSONL or CSV (or a standalone HTML page with --html)."""
+    import re
+
+    from .api import csv_text
+
+    if not re.fullmatch(r"[0-9a-f]{32}", trace_id):
+        raise click.BadParameter("must be 32 lowercase hex characters", param_hint="TRACE_ID")
+    store = _open_store(_settings(db=db))
+    try:
+        records = store.trace_records(trace_id)
+    finally:
+        store.close()
+    if not records:
+        raise click.ClickException(f"no trace {trace_id}")
+    if html is not None:
+        try:
+            from . import export_html  # type: ignore[attr-defined]  # the UI's module
+        except ImportError:
+            raise click.ClickException("HTML export is not available in this build") from None
+        export_html.write_html(records, html)
+        click.echo(f"wrote {html}", err=True)
+        return
+    if fmt == "json":
+        text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+    elif fmt == "csv":
+        text = csv_text(records)
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@click.command("prune")
+@click.option("--older-than", "older_than", required=True, help="Age like 30m, 12h, 7d, 2w.")
+@click.option("--db", default=None, help="Database URL or path (default the configured one).")
+def prune_cmd(older_than: str, db: str | None) -> None:
+    """Delete traces whose newest record is older than --older-than."""
+    try:
+        seconds = parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    store = _open_store(_settings(db=db))
+    try:
+        traces, records = store.prune(seconds)
+    finally:
+        store.close()
+    click.echo(f"deleted {traces} traces ({records} records)")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+@click.option("--db", default=None, help="Database URL or path (default the configured one).")
+def db_upgrade_cmd(db: str | None) -> None:
+    """Apply the schema migrations (the server also does this when it starts)."""
+    from .store import make_engines, upgrade
+
+    settings = _settings(db=db)
+    writer, reader = make_engines(settings.db)
+    try:
+        upgrade(writer)
+    finally:
+        writer.dispose()
+        reader.dispose()
+    click.echo(f"{_redact(settings.db)} is up to date")
+
+
+def register(group: click.Group) -> None:
+    """Add the server commands to the ``aitrace`` group."""
+    for command in (serve_cmd, demo_cmd, import_cmd, export_cmd, prune_cmd, db_group):
+        group.add_command(command)
