@@ -430,15 +430,14 @@ def build_failing_graph() -> Any:
 
 
 def run_failing_node(handler: AITraceHandler | None = None) -> str:
+    """The request catches the graph's error and answers 502, as a web handler would."""
     graph = build_failing_graph()
-    trace_id = ""
-    try:
-        with aitrace_core.span("demo: checkout", kind="function") as request:
-            trace_id = request.trace_id
+    with aitrace_core.span("demo: checkout", kind="function") as request:
+        try:
             graph.invoke({"order_id": "A-1001", "total": 0.0}, _config(handler))
-    except ConnectionError:
-        log.error("checkout failed", order_id="A-1001")
-    return trace_id
+        except ConnectionError as exc:
+            log.error("checkout failed, answering 502", order_id="A-1001", reason=str(exc))
+    return request.trace_id
 
 
 def run_all(handler: AITraceHandler | None = None) -> list[str]:
