@@ -83,6 +83,9 @@ class Guard:
         refusal = self._check(scope, headers)
         if refusal is not None:
             status, message, extra = refusal
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+                return
             await self._answer(send, status, {"error": message, "detail": None}, extra)
             return
 
