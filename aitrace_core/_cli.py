@@ -37,7 +37,8 @@ def _add_viewer_commands() -> None:
         module = importlib.import_module("aitrace_viewer.cli")
     except ImportError as exc:
         missing = getattr(exc, "name", "") or ""
-        if missing.startswith("aitrace_viewer.cli") or missing in {"litestar", "sqlalchemy", "alembic", "uvicorn"}:
+        server_deps = {"litestar", "sqlalchemy", "alembic", "uvicorn"}
+        if missing.startswith("aitrace_viewer.cli") or missing in server_deps:
             return  # viewer extra not installed: `pip install 'aitrace[viewer]'`
         raise
     register = getattr(module, "register", None)

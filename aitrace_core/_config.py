@@ -82,7 +82,9 @@ class CoreSettings(_FileSettings):
 
     service_name: str = Field(default_factory=_default_service_name, min_length=1, max_length=200)
     target: str | None = None
-    """``http(s)://host:port/api/ingest``, a file path, or ``-`` for stdout. None: ``~/logs/<service>/<time>.jsonl``."""
+    """``http(s)://host:port/api/ingest``, a file path, or ``-`` (stdout).
+
+    None: ``~/logs/<service>/<time>.jsonl``."""
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     token: str | None = None
     """Bearer token sent with HTTP batches (the server's ``--token``)."""
@@ -115,7 +117,8 @@ class CoreSettings(_FileSettings):
                 ok = False
             if not ok:
                 raise ValueError(
-                    "allowed: an http(s) URL with a host (http://127.0.0.1:8000/api/ingest), a file path, or '-'"
+                    "allowed: an http(s) URL with a host (http://127.0.0.1:8000/api/ingest), "
+                    "a file path, or '-'"
                 )
         elif value is not None and not value.strip():
             raise ValueError("allowed: an http(s) URL, a file path, or '-' for stdout; got an empty string")
@@ -143,7 +146,7 @@ def _source_of(cls: type[BaseSettings], key: str, overrides: dict[str, Any]) -> 
 
 
 def load_settings(cls: type[S], **overrides: Any) -> S:
-    """Build ``cls`` from all layers, ``overrides`` (command line or code) winning. None values are ignored."""
+    """Build ``cls`` from all layers, ``overrides`` (command line or code) winning; None is ignored."""
     given = {k: v for k, v in overrides.items() if v is not None}
     path = config_file()
     if path is not None and not path.is_file():
@@ -154,7 +157,8 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
         problems = []
         for err in exc.errors():
             key = ".".join(str(p) for p in err.get("loc", ())) or "?"
-            problems.append(f"{key} (from {_source_of(cls, key, given)}): {err.get('msg')}; got {err.get('input')!r}")
+            source = _source_of(cls, key, given)
+            problems.append(f"{key} (from {source}): {err.get('msg')}; got {err.get('input')!r}")
         raise ConfigError("invalid aitrace setting: " + "; ".join(problems)) from None
     except Exception as exc:  # unreadable or malformed config file
         raise ConfigError(f"cannot read aitrace config ({path}): {exc}") from None

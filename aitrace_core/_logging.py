@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -26,7 +27,7 @@ def add_trace_ids(logger: Any, method_name: str, event_dict: dict[str, Any]) -> 
     return event_dict
 
 
-def _to_record(logger: Any, method_name: str, event_dict: dict[str, Any]) -> Any:
+def _to_record(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
     """Last processor: turn structlog's event dict into an aitrace record and emit it."""
     level = event_dict.pop("level", None) or _LEVEL_ALIASES.get(method_name, method_name)
     level = _LEVEL_ALIASES.get(level, level)
@@ -46,7 +47,13 @@ def _to_record(logger: Any, method_name: str, event_dict: dict[str, Any]) -> Any
     if exc_info:
         if exc_info is True:
             exc_info = sys.exc_info()
-        exc = exc_info if isinstance(exc_info, BaseException) else exc_info[1] if isinstance(exc_info, tuple) else None
+        exc = (
+            exc_info
+            if isinstance(exc_info, BaseException)
+            else exc_info[1]
+            if isinstance(exc_info, tuple)
+            else None
+        )
         if exc is not None:
             record.update(error_fields(exc))
     if not fill_ids(record):
@@ -135,7 +142,7 @@ class StdlibBridge(logging.Handler):
             out["code.lineno"] = record.lineno
             if fill_ids(out):
                 emit(out)
-        except Exception:
+        except Exception:  # noqa: S110 - a log call must never fail because of tracing
             pass
 
 

@@ -15,6 +15,7 @@ __all__ = ["SCHEMA_VERSION", "record_schema"]
 @lru_cache(maxsize=1)
 def record_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) every record validates against."""
-    text = resources.files("aitrace_core").joinpath(f"schema/record.v{SCHEMA_VERSION}.json").read_text("utf-8")
+    path = resources.files("aitrace_core").joinpath(f"schema/record.v{SCHEMA_VERSION}.json")
+    text = path.read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data

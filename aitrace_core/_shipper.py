@@ -36,10 +36,10 @@ import time
 import uuid
 import weakref
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -328,7 +328,9 @@ class _HttpTarget:
             _append_lines(self.spill_path, lines)
         except OSError as exc:
             self.counters["dropped_io"] += len(lines)
-            _warn_io.warn("aitrace: server unreachable and spill file %s unwritable (%s)", self.spill_path, exc)
+            _warn_io.warn(
+                "aitrace: server unreachable and spill file %s unwritable (%s)", self.spill_path, exc
+            )
             return "dropped"
         self.counters["spilled"] += len(lines)
         if not self._spill_told:
@@ -623,7 +625,9 @@ def _after_fork_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=_after_fork_child)
+    os.register_at_fork(
+        before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=_after_fork_child
+    )
 
 
 @atexit.register

@@ -8,13 +8,14 @@ Every span writes exactly one ``span_start`` and one ``span_end`` record. An exc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import random
 import threading
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
@@ -159,7 +160,9 @@ class SpanHandle:
                 emit(rec)
             if status == "error":
                 self.otel_span.set_status(
-                    Status(StatusCode.ERROR, f"{type(error).__name__}: {error}" if error is not None else None)
+                    Status(
+                        StatusCode.ERROR, f"{type(error).__name__}: {error}" if error is not None else None
+                    )
                 )
         finally:
             self.otel_span.end()
@@ -206,7 +209,7 @@ def open_span(
     *,
     parent: SpanHandle | otel_context.Context | None = None,
     logger: str = "aitrace",
-    input: Any = _MISSING,  # noqa: A002 - the record field is called input
+    input: Any = _MISSING,
     attributes: dict[str, Any] | None = None,
     start_time_ns: int | None = None,
 ) -> SpanHandle:
@@ -238,7 +241,7 @@ def open_span(
     return handle
 
 
-class span:  # noqa: N801 - used like a function: ``with span("name"):``
+class span:
     """A span as a sync or async context manager: ``with span("load", user=42) as s: s.set(rows=10)``."""
 
     __slots__ = ("_attributes", "_handle", "_kind", "_logger", "_name", "_token")
@@ -280,10 +283,9 @@ class span:  # noqa: N801 - used like a function: ``with span("name"):``
 
 
 def _detach(token: Any) -> None:
-    try:
+    # A context that moved to another task has nothing to restore here.
+    with contextlib.suppress(Exception):
         token.var.reset(token)
-    except Exception:  # a context that moved to another task: nothing to restore there
-        pass
 
 
 def _end_with(handle: SpanHandle, exc: BaseException) -> None:
@@ -390,7 +392,7 @@ def auto_span(
         if inspect.isgeneratorfunction(func):
 
             @functools.wraps(func)
-            def gen_wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
                 gen = func(*args, **kwargs)
                 handle = start(args, kwargs)
                 ctx = handle.context()

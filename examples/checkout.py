@@ -121,7 +121,8 @@ def make_orders(rng: random.Random, n: int) -> list[Order]:
     orders = []
     for order_id in range(1, n + 1):
         picks = rng.sample(catalog, k=rng.randint(1, len(catalog)))
-        orders.append(Order(order_id, rng.randint(100, 999), [Line(s, rng.randint(1, 3), p) for s, p in picks]))
+        lines = [Line(sku, rng.randint(1, 3), price) for sku, price in picks]
+        orders.append(Order(order_id, rng.randint(100, 999), lines))
     return orders
 
 

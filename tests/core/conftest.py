@@ -71,6 +71,7 @@ class Sink:
 def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
@@ -84,7 +85,8 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
             with sink.arrived:
                 sink.requests.append(Request(dict(self.headers.items()), records, status, time.monotonic()))
                 sink.arrived.notify_all()
-            answer = json.dumps({"accepted": len(records)} if status < 300 else {"error": "scripted"}).encode()
+            reply = {"accepted": len(records)} if status < 300 else {"error": "scripted"}
+            answer = json.dumps(reply).encode()
             self.send_response(status)
             for key, value in extra.items():
                 self.send_header(key, value)
@@ -93,7 +95,7 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler

@@ -73,7 +73,8 @@ def test_bad_value_from_environment_names_key_source_and_allowed(monkeypatch: py
     message = str(info.value)
     assert "level" in message
     assert "AITRACE_LEVEL" in message
-    assert "'debug'" in message and "'critical'" in message
+    assert "'debug'" in message
+    assert "'critical'" in message
     assert "loud" in message
 
 
@@ -103,7 +104,7 @@ def test_missing_or_malformed_config_file(tmp_path: Path, monkeypatch: pytest.Mo
     broken = tmp_path / "broken.toml"
     broken.write_text("service_name = = \n")
     monkeypatch.setenv("AITRACE_CONFIG", str(broken))
-    with pytest.raises(ConfigError, match="broken.toml"):
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
         load_settings(CoreSettings)
 
 

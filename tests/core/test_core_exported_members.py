@@ -9,8 +9,8 @@ EXPECTED = {
     "CUT_MARK", "SCHEMA_VERSION", "AITraceError", "BufferedLogger", "ConfigError", "CoreSettings", "Limits",
     "Shipper", "SpanHandle", "StdlibBridge", "__version__", "add_trace_ids", "auto_span", "configure",
     "continue_trace", "current_shipper", "dumps", "emit", "error_fields", "extract_context", "flush",
-    "get_logger", "inject_headers", "load_settings", "open_span", "record_schema", "setup_tracing", "shutdown",
-    "span", "status_for_exception", "to_jsonable",
+    "get_logger", "inject_headers", "load_settings", "open_span", "record_schema", "setup_tracing",
+    "shutdown", "span", "status_for_exception", "to_jsonable",
 }
 
 

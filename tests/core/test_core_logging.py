@@ -62,7 +62,7 @@ def test_log_exception_gives_error_fields(records: CapturedRecords) -> None:
     assert rec["level"] == "error"
     assert rec["error.type"] == "KeyError"
     assert rec["error.message"] == "'nope'"
-    assert 'KeyError' in rec["error.stacktrace"] and "lookup" not in rec["error.type"]
+    assert "KeyError" in rec["error.stacktrace"]
     assert rec["span_id"] == records.one("work").span_id
 
 

@@ -150,7 +150,9 @@ def test_server_down_never_blocks_and_the_spill_file_holds_every_record(
 
 
 def test_shutdown_with_a_hanging_server_ends_within_the_bound(hanging_url: str, tmp_path: Path) -> None:
-    shipper = Shipper(hanging_url, flush_interval=0.01, spill_dir=tmp_path, request_timeout=60, exit_timeout=1)
+    shipper = Shipper(
+        hanging_url, flush_interval=0.01, spill_dir=tmp_path, request_timeout=60, exit_timeout=1
+    )
     for i in range(10):
         shipper.write(_line(i))
     assert not shipper.flush(timeout=0.3)  # the request is stuck: flush reports it, without raising
@@ -164,7 +166,11 @@ def test_shutdown_with_a_hanging_server_ends_within_the_bound(hanging_url: str, 
 
 def test_configure_with_server_down_exits_within_exit_timeout(closed_port_url: str, tmp_path: Path) -> None:
     aitrace_core.configure(
-        service_name="down", target=closed_port_url, exit_timeout=1.5, spill_dir=str(tmp_path), flush_interval=0.05
+        service_name="down",
+        target=closed_port_url,
+        exit_timeout=1.5,
+        spill_dir=str(tmp_path),
+        flush_interval=0.05,
     )
     log = get_logger("down")
     with span("work"):
@@ -249,7 +255,7 @@ def _append_from_process(path: str, worker: int, n: int) -> None:
     shipper = Shipper(path, batch_size=7, flush_interval=0.01)
     for i in range(n):
         # Some big lines: a torn write would show as invalid JSON or a mixed line.
-        shipper.write(_line(i, worker=worker, pad=("w%d" % worker) * (20_000 if i % 50 == 0 else 5)))
+        shipper.write(_line(i, worker=worker, pad=f"w{worker}" * (20_000 if i % 50 == 0 else 5)))
     shipper.shutdown(timeout=30)
 
 

@@ -259,7 +259,8 @@ async def test_async_generator_error_is_reraised_unchanged(records: CapturedReco
     assert info.value is boom
     end = records.one("agen").end
     assert end is not None
-    assert (end["status"], end["error.type"], end["error.message"]) == ("error", "RuntimeError", "agen failed")
+    assert end["status"] == "error"
+    assert (end["error.type"], end["error.message"]) == ("RuntimeError", "agen failed")
 
 
 def test_sync_function_error_is_recorded_and_reraised_unchanged(records: CapturedRecords) -> None:

@@ -1,4 +1,4 @@
-"""OTel integration: an application's own provider/exporter sees aitrace's spans; sampling drops whole traces."""
+"""OTel integration: an application's exporter sees aitrace's spans; sampling drops whole traces."""
 
 from __future__ import annotations
 
