@@ -1,0 +1,103 @@
+"""The server commands of the ``aitrace`` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from aitrace_core._cli import main
+from aitrace_viewer.store import Store, TraceFilters
+from conftest import TRACE, rec
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+
+
+def _records(trace: str = TRACE, n: int = 5) -> list[dict[str, Any]]:
+    return [rec(f"line {i}", "00f067aa0ba902b7", f"00.{i:06d}", trace=trace, seq=i) for i in range(n)]
+
+
+def test_import_a_file_and_a_folder_then_export(tmp_path: Path, db_url: str) -> None:
+    runner = CliRunner()
+    _write(tmp_path / "a.jsonl", _records())
+    (tmp_path / "more").mkdir()
+    _write(tmp_path / "more" / "b.jsonl", _records("ab" * 16, 2500))
+    result = runner.invoke(main, ["import", str(tmp_path / "a.jsonl"), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "imported 5 records" in result.output
+    result = runner.invoke(main, ["import", str(tmp_path), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "imported 2500 records from 2 file(s) (5 already there)" in result.output
+
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(main, ["export", TRACE, "--db", db_url, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in out.read_text().splitlines()] == _records()
+    result = runner.invoke(main, ["export", TRACE, "--db", db_url, "--format", "csv"])
+    assert result.output.splitlines()[0].startswith("timestamp,level,event")
+    result = runner.invoke(main, ["export", TRACE, "--db", db_url, "--format", "json"])
+    assert json.loads(result.output) == _records()
+    assert runner.invoke(main, ["export", "../etc", "--db", db_url]).exit_code == 2
+    assert runner.invoke(main, ["export", "cd" * 16, "--db", db_url]).exit_code == 1
+
+
+def test_import_names_the_bad_line(tmp_path: Path, db_url: str) -> None:
+    records = _records()
+    records[3]["span_id"] = "nothex"
+    _write(tmp_path / "bad.jsonl", records)
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "bad.jsonl"), "--db", db_url])
+    assert result.exit_code == 1
+    assert "bad.jsonl:4: span_id: 'nothex'" in result.output
+
+
+def test_export_html_uses_the_viewer_writer(tmp_path: Path) -> None:
+    pytest.importorskip("aitrace_viewer.export_html")
+    db = f"sqlite:///{tmp_path / 'logs.db'}"
+    _write(tmp_path / "a.jsonl", _records())
+    CliRunner().invoke(main, ["import", str(tmp_path / "a.jsonl"), "--db", db])
+    result = CliRunner().invoke(main, ["export", TRACE, "--db", db, "--html", str(tmp_path / "t.html")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "t.html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+
+def test_prune_and_db_upgrade(tmp_path: Path, db_url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["db", "upgrade", "--db", db_url])
+    assert result.exit_code == 0 and "up to date" in result.output
+
+    def stamp(seconds_ago: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - seconds_ago)) + ".000001Z"
+
+    old = [dict(r, timestamp=stamp(10 * 86400)) for r in _records()]
+    fresh = [dict(r, timestamp=stamp(0)) for r in _records("ef" * 16, 3)]
+    _write(tmp_path / "a.jsonl", old + fresh)
+    assert runner.invoke(main, ["import", str(tmp_path / "a.jsonl"), "--db", db_url]).exit_code == 0
+    assert runner.invoke(main, ["prune", "--older-than", "soon", "--db", db_url]).exit_code == 2
+    result = runner.invoke(main, ["prune", "--older-than", "7d", "--db", db_url])
+    assert result.exit_code == 0 and "deleted 1 traces (5 records)" in result.output
+    store = Store(db_url)
+    try:
+        assert [t["trace_id"] for t in store.list_traces(TraceFilters())[0]] == ["ef" * 16]
+        assert store.search("line") and all(h["trace_id"] == "ef" * 16 for h in store.search("line"))
+    finally:
+        store.close()
+
+
+def test_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aitrace_viewer.settings import load_viewer_settings
+
+    monkeypatch.setenv("AITRACE_TOKEN", "from-env")
+    monkeypatch.setenv("AITRACE_DB", str(tmp_path / "x.db"))
+    settings = load_viewer_settings(port=9999)
+    assert settings.token == "from-env" and settings.port == 9999 and settings.host == "127.0.0.1"
+    assert settings.db == "sqlite:///" + str(tmp_path / "x.db")
+    monkeypatch.delenv("AITRACE_DB")
+    assert load_viewer_settings().db == "sqlite:///" + os.path.join(os.environ["XDG_CONFIG_HOME"], "aitrace",
+                                                                     "logs.db")
