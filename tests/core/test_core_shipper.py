@@ -107,8 +107,32 @@ def test_429_retry_after_is_honoured(sink: Sink, tmp_path: Path) -> None:
     assert len(sink.accepted()) == 1
 
 
-def test_400_is_not_retried_and_counted_as_rejected(sink: Sink, tmp_path: Path) -> None:
-    sink.script = [(400, {})]
+def test_502_and_504_are_retried_with_backoff(sink: Sink, tmp_path: Path) -> None:
+    sink.script = [(502, {}), (504, {})]
+    shipper = Shipper(sink.url, flush_interval=0.05, spill_dir=tmp_path)
+    shipper.write(_line(0))
+    assert shipper.flush(timeout=20)
+    shipper.shutdown()
+    assert [r.status for r in sink.requests] == [502, 504, 200]
+    assert len({r.headers["X-Aitrace-Batch-Id"] for r in sink.requests}) == 1
+    assert shipper.stats()["retries"] == 2
+    assert len(sink.accepted()) == 1
+
+
+def test_500_is_not_retried_but_kept_in_the_spill_file(sink: Sink, tmp_path: Path) -> None:
+    sink.script = [(500, {})]
+    shipper = Shipper(sink.url, flush_interval=0.05, spill_dir=tmp_path)
+    for i in range(4):
+        shipper.write(_line(i))
+    assert shipper.flush(timeout=20)
+    shipper.shutdown()
+    assert [r.status for r in sink.requests] == [500]
+    assert [r["seq"] for r in _read_jsonl(shipper.spill_path)] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_4xx_is_not_retried_and_counted_as_rejected(status: int, sink: Sink, tmp_path: Path) -> None:
+    sink.script = [(status, {})]
     shipper = Shipper(sink.url, flush_interval=0.05, spill_dir=tmp_path)
     for i in range(3):
         shipper.write(_line(i))
@@ -117,7 +141,7 @@ def test_400_is_not_retried_and_counted_as_rejected(sink: Sink, tmp_path: Path) 
     assert shipper.flush(timeout=20)
     shipper.shutdown()
 
-    assert [r.status for r in sink.requests] == [400, 200]
+    assert [r.status for r in sink.requests] == [status, 200]
     assert [r["seq"] for r in sink.accepted()] == [3]
     stats = shipper.stats()
     assert stats["rejected"] == 3
