@@ -20,8 +20,9 @@ edge (``span_kind="edge"``)
 LLM and chat model (``span_kind="llm"``)
     start: ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.model``,
     ``gen_ai.request.temperature`` / ``max_tokens`` / ``top_p`` / ``stop_sequences`` …,
-    ``gen_ai.tool.definitions``, ``llm.invocation_params``, ``gen_ai.system_instructions``,
-    ``gen_ai.input.messages``;
+    ``gen_ai.request.tools`` (names of the tools offered), ``gen_ai.tool.definitions`` (their full definitions,
+    on the first call in a trace that offers them), ``llm.invocation_params`` (other parameters),
+    ``gen_ai.system_instructions``, ``gen_ai.input.messages``;
     end: ``gen_ai.output.messages`` (with ``finish_reason`` and ``tool_call`` parts),
     ``gen_ai.response.model``, ``gen_ai.response.id``, ``gen_ai.response.finish_reasons``,
     ``gen_ai.response.tool_calls`` (count), ``gen_ai.usage.input_tokens`` / ``output_tokens`` /
@@ -92,6 +93,8 @@ __all__ = ["AITraceHandler"]
 
 _log = logging.getLogger("aitrace.langchain")
 _TRUE = ("1", "true", "yes", "on")
+#: Tags LangChain and LangGraph add for their own bookkeeping; only the user's own tags are written.
+_INTERNAL_TAGS = ("graph:step:", "seq:step:", "map:key:", "langsmith:", "branch:")
 
 
 def _env_flag(name: str) -> bool:
@@ -109,6 +112,7 @@ class _Run:
     """Everything the handler keeps about one open run (end callbacks only get the run id)."""
 
     __slots__ = (
+        "cache",
         "first_token_ns",
         "handle",
         "interrupt",
@@ -132,6 +136,7 @@ class _Run:
         self.token: Any = None
         self.root: _Run = self
         self.tree: set[UUID] | None = None  # open descendants, on roots only
+        self.cache: dict[int, Any] | None = None  # on roots: converted messages shared by the trace
         self.model: str | None = None
         self.thread_id: str | None = None
         self.start_ns = 0
@@ -227,21 +232,31 @@ class AITraceHandler(_Base):
 
     # -- starting and ending spans -----------------------------------------------------------------------
 
+    def _parent(self, parent_run_id: UUID | None) -> tuple[_Run | None, dict[int, Any] | None]:
+        """The parent run (None for a root) and the trace's conversion cache (None: sampled out)."""
+        parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+        if parent is None:
+            return None, {}
+        if parent.handle is None:
+            return parent, None
+        return parent, parent.root.cache
+
     def _start(
         self,
         run_id: UUID,
         parent_run_id: UUID | None,
+        parent: _Run | None,
+        cache: dict[int, Any] | None,
         kind: str,
         name: str,
-        fields: dict[str, Any],
+        fields: dict[str, Any] | None,
         input: Any = _MISSING,
         tags: Sequence[str] | None = None,
     ) -> _Run:
-        with self._lock:
-            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-        if parent is not None and parent.handle is None:  # inside a trace that was sampled out
+        if cache is None or fields is None:  # inside a trace that was sampled out
             run = _Run(None, kind, name)
-            run.root = parent.root
+            if parent is not None:
+                run.root = parent.root
             with self._lock:
                 self._runs[run_id] = run
             return run
@@ -249,7 +264,9 @@ class AITraceHandler(_Base):
         if parent_run_id is not None:
             fields["parent_run_id"] = str(parent_run_id)
         if tags:
-            fields["tags"] = list(tags)
+            user_tags = [t for t in tags if not t.startswith(_INTERNAL_TAGS)]
+            if user_tags:
+                fields["tags"] = user_tags
         if parent is None and self.sample_ratio < 1.0 and random.random() >= self.sample_ratio:
             run = _Run(None, kind, name)
             run.tree = set()
@@ -265,15 +282,23 @@ class AITraceHandler(_Base):
             with self._lock:
                 self._runs[run_id] = run
             return run
-        extra = {} if input is _MISSING else {"input": input}
-        handle = open_span(
-            name,
-            kind,
-            parent=parent.handle if parent is not None else None,
-            logger=self.logger_name,
-            attributes=fields,
-            **extra,
-        )
+        if input is _MISSING:
+            handle = open_span(
+                name,
+                kind,
+                parent=parent.handle if parent is not None else None,
+                logger=self.logger_name,
+                attributes=fields,
+            )
+        else:
+            handle = open_span(
+                name,
+                kind,
+                parent=parent.handle if parent is not None else None,
+                logger=self.logger_name,
+                attributes=fields,
+                input=input,
+            )
         run = _Run(handle, kind, name)
         run.start_ns = time.perf_counter_ns()
         self._attach(run, handle.otel_span)
@@ -281,6 +306,7 @@ class AITraceHandler(_Base):
             self._runs[run_id] = run
             if parent is None:
                 run.tree = set()
+                run.cache = cache
             else:
                 run.root = parent.root
                 if run.root.tree is not None:
@@ -323,8 +349,10 @@ class AITraceHandler(_Base):
         if run is None:
             return
         self._detach(run)
-        if run.root is run and run.tree:
-            self._close_leftovers(run, status)
+        if run.root is run:
+            run.cache = None
+            if run.tree:
+                self._close_leftovers(run, status)
         if run.handle is not None:
             if error is not None:
                 error = self._redacted_error(error)
@@ -400,7 +428,7 @@ class AITraceHandler(_Base):
         **kwargs: Any,
     ) -> None:
         try:
-            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+            parent, cache = self._parent(parent_run_id)
             kind, name = chain_kind_and_name(
                 serialized,
                 kwargs.get("name"),
@@ -409,8 +437,10 @@ class AITraceHandler(_Base):
                 parent.kind if parent is not None else None,
                 parent.name if parent is not None else None,
             )
+            if cache is None:
+                self._start(run_id, parent_run_id, parent, None, kind, name, None)
+                return
             fields = graph_fields(metadata, kind)
-            shaper = self.shaper
             if (
                 kind == "graph"
                 and type(inputs).__name__ == "Command"
@@ -418,20 +448,13 @@ class AITraceHandler(_Base):
             ):
                 fields["langgraph.resume"] = True
             thread_id = fields.get("thread_id")
-            if kind == "graph" and parent is None and thread_id is not None:
+            if kind == "graph" and parent is None and thread_id is not None and self._interrupted:
                 with self._lock:
                     link = self._interrupted.pop(thread_id, None)
                 if link is not None:
                     fields["link.trace_id"], fields["link.span_id"] = link
-            run = self._start(
-                run_id,
-                parent_run_id,
-                kind,
-                name,
-                fields,
-                _MISSING if self.hide_inputs else shaper.value(inputs),
-                tags,
-            )
+            value = _MISSING if self.hide_inputs else self.shaper.value(inputs, cache)
+            run = self._start(run_id, parent_run_id, parent, cache, kind, name, fields, value, tags)
             run.thread_id = thread_id
         except Exception:
             self._failed("on_chain_start")
@@ -441,7 +464,8 @@ class AITraceHandler(_Base):
     ) -> None:
         try:
             run = self._pop(run_id)
-            if run is None:
+            if run is None or run.handle is None:
+                self._end(run_id, "ok", run=run)
                 return
             status = "ok"
             fields: dict[str, Any] = {}
@@ -457,7 +481,7 @@ class AITraceHandler(_Base):
                         self._interrupted[run.thread_id] = (run.handle.trace_id, run.handle.span_id)
                         while len(self._interrupted) > 1024:
                             self._interrupted.popitem(last=False)
-            output = _MISSING if self.hide_outputs else self.shaper.value(outputs)
+            output = _MISSING if self.hide_outputs else self.shaper.value(outputs, run.root.cache)
             self._end(run_id, status, output=output, fields=fields, run=run)
         except Exception:
             self._failed("on_chain_end")
@@ -483,6 +507,10 @@ class AITraceHandler(_Base):
         metadata: dict[str, Any] | None,
         kwargs: dict[str, Any],
     ) -> None:
+        parent, cache = self._parent(parent_run_id)
+        if cache is None:
+            self._start(run_id, parent_run_id, parent, None, "llm", "llm", None)
+            return
         fields = llm_start_fields(
             serialized,
             messages,
@@ -491,17 +519,15 @@ class AITraceHandler(_Base):
             metadata,
             self.shaper,
             self.hide_inputs,
+            cache,
         )
         model = fields.get("gen_ai.request.model")
-        name = (
-            kwargs.get("name")
-            or (serialized or {}).get("name")
-            or ((serialized or {}).get("id") or ["llm"])[-1]
-        )
+        ser = serialized or {}
+        name = kwargs.get("name") or ser.get("name") or (ser.get("id") or ["llm"])[-1]
         span_name = f"{fields['gen_ai.operation.name']} {model}" if model else str(name)
         if model and name and name != span_name:
             fields["llm.class"] = name
-        run = self._start(run_id, parent_run_id, "llm", span_name, fields, tags=tags)
+        run = self._start(run_id, parent_run_id, parent, cache, "llm", span_name, fields, tags=tags)
         run.model = model
 
     def on_chat_model_start(
@@ -558,7 +584,8 @@ class AITraceHandler(_Base):
     ) -> None:
         try:
             run = self._pop(run_id)
-            if run is None:
+            if run is None or run.handle is None:
+                self._end(run_id, "ok", run=run)
                 return
             fields = llm_end_fields(response, self.shaper, self.hide_outputs)
             cost = estimate_cost(fields.get("gen_ai.response.model") or run.model, fields, self.prices)
@@ -594,13 +621,19 @@ class AITraceHandler(_Base):
         **kwargs: Any,
     ) -> None:
         try:
+            parent, cache = self._parent(parent_run_id)
             name, fields = tool_start_fields(serialized, kwargs.get("name"), kwargs.get("tool_call_id"))
+            if cache is None:
+                self._start(run_id, parent_run_id, parent, None, "tool", name, None)
+                return
             value = (
                 _MISSING
                 if self.hide_inputs
-                else self.shaper.value(inputs if inputs is not None else input_str)
+                else self.shaper.value(inputs if inputs is not None else input_str, cache)
             )
-            self._start(run_id, parent_run_id, "tool", f"execute_tool {name}", fields, value, tags)
+            self._start(
+                run_id, parent_run_id, parent, cache, "tool", f"execute_tool {name}", fields, value, tags
+            )
         except Exception:
             self._failed("on_tool_start")
 
@@ -608,8 +641,12 @@ class AITraceHandler(_Base):
         self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
         try:
+            run = self._pop(run_id)
+            if run is None or run.handle is None:
+                self._end(run_id, "ok", run=run)
+                return
             status, value, fields = tool_output_fields(output, self.shaper, self.hide_outputs)
-            self._end(run_id, status, output=value, fields=fields)
+            self._end(run_id, status, output=value, fields=fields, run=run)
         except Exception:
             self._failed("on_tool_end")
 
@@ -635,8 +672,19 @@ class AITraceHandler(_Base):
         try:
             ser = serialized or {}
             name = kwargs.get("name") or ser.get("name") or (ser.get("id") or ["retriever"])[-1]
+            parent, cache = self._parent(parent_run_id)
             value = _MISSING if self.hide_inputs else self.shaper.text(query)
-            self._start(run_id, parent_run_id, "retriever", str(name), {}, value, tags)
+            self._start(
+                run_id,
+                parent_run_id,
+                parent,
+                cache,
+                "retriever",
+                str(name),
+                {} if cache is not None else None,
+                value,
+                tags,
+            )
         except Exception:
             self._failed("on_retriever_start")
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage
+
 from aitrace_core import to_jsonable
 
 from ._privacy import REDACTED, Redactor
@@ -41,53 +44,86 @@ _ROLES = {
 }
 _GRAPH_INTEGRATIONS = frozenset({"langgraph", "langchain_create_agent"})
 _GENERIC_NAMES = frozenset({None, "", "RunnableCallable", "RunnableLambda", "RunnableSequence"})
-_SCALARS = (str, int, float, bool, type(None))
 
 #: Marks a field left out (hidden): not the same as None.
 MISSING: Any = object()
 
 
 class Shaper:
-    """Turns callback payloads into JSON-ready values in one walk: compact messages and documents, redaction,
-    and ``hide`` (replace text content by a marker). Anything else goes through aitrace_core's serializer."""
+    """Turns callback payloads into JSON-ready values in one walk: compact messages and documents, and
+    redaction. Anything else goes through aitrace_core's serializer.
 
-    __slots__ = ("max_depth", "redactor")
+    ``cache`` (a dict owned by the caller, e.g. per trace) remembers converted messages and other shared
+    objects by identity, so a conversation passed from node to node is converted once.
+    """
+
+    __slots__ = ("_key_cache", "_rx_sub", "max_depth", "redactor")
 
     def __init__(self, redactor: Redactor | None = None, max_depth: int = 24) -> None:
         self.redactor = redactor if redactor is not None and redactor.enabled else None
+        self._rx_sub = (
+            self.redactor.text if self.redactor is not None and self.redactor.has_patterns else None
+        )
+        self._key_cache: dict[str, bool] = {}
         self.max_depth = max_depth
 
     def text(self, value: str) -> str:
-        r = self.redactor
-        return r.text(value) if r is not None else value
+        sub = self._rx_sub
+        return sub(value) if sub is not None else value
 
-    def value(self, obj: Any, depth: int = 0) -> Any:
-        if isinstance(obj, str):
-            return self.text(obj)
-        if isinstance(obj, _SCALARS):
+    def _secret(self, key: str) -> bool:
+        hit = self._key_cache.get(key)
+        if hit is None:
+            r = self.redactor
+            hit = r is not None and r.secret_key(key)
+            if len(self._key_cache) < 4096:
+                self._key_cache[key] = hit
+        return hit
+
+    def value(self, obj: Any, cache: dict[int, Any] | None = None, depth: int = 0) -> Any:
+        t = type(obj)
+        if t is str:
+            sub = self._rx_sub
+            return sub(obj) if sub is not None else obj
+        if t is int or t is float or t is bool or obj is None:
             return obj
         if depth > self.max_depth:
-            return f"[aitrace cut: depth limit, {type(obj).__name__}]"
-        if isinstance(obj, Mapping):
-            r = self.redactor
+            return f"[aitrace cut: depth limit, {t.__name__}]"
+        if t is dict or isinstance(obj, Mapping):
             out: dict[str, Any] = {}
+            check = self.redactor is not None
             for k, v in obj.items():
-                key = k if isinstance(k, str) else str(k)
-                out[key] = REDACTED if r is not None and r.secret_key(key) else self.value(v, depth + 1)
+                key = k if type(k) is str else str(k)
+                if check and self._secret(key):
+                    out[key] = REDACTED
+                    continue
+                tv = type(v)
+                if tv is int or tv is bool or v is None or tv is float:
+                    out[key] = v
+                else:
+                    out[key] = self.value(v, cache, depth + 1)
             return out
-        if isinstance(obj, (list, tuple)):
-            return [self.value(v, depth + 1) for v in obj]
-        msg_type = getattr(obj, "type", None)
-        if isinstance(msg_type, str) and hasattr(obj, "content") and hasattr(obj, "additional_kwargs"):
-            return self.value(message_to_genai(obj), depth + 1)
-        if hasattr(obj, "page_content") and hasattr(obj, "metadata"):
-            return self.value({"content": obj.page_content, "metadata": obj.metadata}, depth + 1)
-        if type(obj).__name__ == "Command" and hasattr(obj, "resume"):
+        if t is list or t is tuple:
+            return [self.value(v, cache, depth + 1) for v in obj]
+        if isinstance(obj, BaseMessage):
+            if cache is not None:
+                hit = cache.get(id(obj))
+                if hit is not None and hit[0] is obj:
+                    return hit[1]
+            converted = self.value(message_to_genai(obj), None, depth + 1)
+            if cache is not None:
+                cache[id(obj)] = (obj, converted)  # keeps obj alive, so its id stays unique
+            return converted
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            return [self.value(v, cache, depth + 1) for v in obj]
+        if isinstance(obj, Document):
+            return self.value({"content": obj.page_content, "metadata": obj.metadata}, cache, depth + 1)
+        if t.__name__ == "Command" and hasattr(obj, "resume"):
             cmd = {k: getattr(obj, k) for k in ("graph", "update", "resume", "goto") if getattr(obj, k, None)}
-            return self.value({"command": cmd}, depth + 1)
-        if type(obj).__name__ == "Interrupt" and hasattr(obj, "value"):
-            return self.value({"value": obj.value, "id": getattr(obj, "id", None)}, depth + 1)
-        return self.value(to_jsonable(obj), depth + 1)
+            return self.value({"command": cmd}, cache, depth + 1)
+        if t.__name__ == "Interrupt" and hasattr(obj, "value"):
+            return self.value({"value": obj.value, "id": getattr(obj, "id", None)}, cache, depth + 1)
+        return self.value(to_jsonable(obj), cache, depth + 1)
 
 
 # -- messages -----------------------------------------------------------------------------------------
@@ -243,6 +279,12 @@ _PARAM_NAMES = {
 }
 
 
+#: Invocation parameters already written under their own names (or not worth writing).
+_NOT_EXTRA_PARAMS = frozenset(
+    {"tools", "functions", "_type", "messages", "model", "model_name", "stream", *_PARAM_NAMES}
+)
+
+
 def _tool_definition(tool: Any) -> Any:
     if isinstance(tool, Mapping):
         fn = tool.get("function") if tool.get("type") == "function" else tool
@@ -263,6 +305,7 @@ def llm_start_fields(
     metadata: Mapping[str, Any] | None,
     shaper: Shaper,
     hide_inputs: bool = False,
+    cache: dict[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """Request fields of an LLM or chat-model run: operation, provider, model, parameters, tools, messages."""
     md = metadata or {}
@@ -286,8 +329,16 @@ def llm_start_fields(
             out.setdefault(field, value)
     tools = params.get("tools") or params.get("functions")
     if tools:
-        out["gen_ai.tool.definitions"] = shaper.value([_tool_definition(t) for t in tools])
-    rest = {k: v for k, v in params.items() if k not in ("tools", "functions", "_type", "messages")}
+        defs = [_tool_definition(t) for t in tools]
+        names = [str(d.get("name")) if isinstance(d, Mapping) else type(d).__name__ for d in defs]
+        out["gen_ai.request.tools"] = names
+        # Full definitions once per trace and tool set (agents re-bind the same tools for every call).
+        key = ("tools", *names)
+        if cache is None or key not in cache:
+            out["gen_ai.tool.definitions"] = shaper.value(defs)
+            if cache is not None:
+                cache[key] = True  # type: ignore[index]
+    rest = {k: v for k, v in params.items() if k not in _NOT_EXTRA_PARAMS}
     if rest:
         out["llm.invocation_params"] = shaper.value(rest)
     if hide_inputs:
@@ -296,14 +347,14 @@ def llm_start_fields(
         system: list[Any] = []
         conv: list[Any] = []
         for msg in messages[0] if messages else ():
-            genai = message_to_genai(msg)
-            if genai["role"] == "system":
+            genai = shaper.value(msg, cache)
+            if isinstance(genai, Mapping) and genai.get("role") == "system":
                 system.extend(genai["parts"])
             else:
                 conv.append(genai)
         if system:
-            out["gen_ai.system_instructions"] = shaper.value(system)
-        out["gen_ai.input.messages"] = shaper.value(conv)
+            out["gen_ai.system_instructions"] = system
+        out["gen_ai.input.messages"] = conv
         if len(messages) > 1:
             out["llm.batch_size"] = len(messages)
     elif prompts is not None:

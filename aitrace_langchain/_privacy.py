@@ -53,7 +53,7 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 class Redactor:
     """Replaces secrets in text and in JSON-like values. ``enabled`` is False when there is nothing to do."""
 
-    __slots__ = ("_keys", "_rx", "enabled")
+    __slots__ = ("_keys", "_rx", "enabled", "has_patterns")
 
     def __init__(
         self,
@@ -63,6 +63,7 @@ class Redactor:
         self._keys = frozenset(k.lower().replace("-", "_") for k in keys)
         sources = [p.pattern if isinstance(p, re.Pattern) else p for p in patterns]
         self._rx = re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
+        self.has_patterns = self._rx is not None
         self.enabled = bool(self._keys or self._rx)
 
     def secret_key(self, key: Any) -> bool:

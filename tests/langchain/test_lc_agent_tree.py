@@ -106,6 +106,12 @@ def test_llm_span_has_messages_tokens_model_and_cost(records: CapturedRecords) -
     assert start["gen_ai.request.model"] == "fake-chat-1"
     assert start["gen_ai.request.temperature"] == 0.0
     assert {t["name"] for t in start["gen_ai.tool.definitions"]} == {"add", "multiply"}
+    assert start["gen_ai.tool.definitions"][0]["parameters"]["properties"] == {
+        "a": {"type": "integer"}, "b": {"type": "integer"}}
+    assert start["gen_ai.request.tools"] == ["add", "multiply"]
+    # the second call offers the same tools: their names, the definitions are on the first call
+    assert second.start["gen_ai.request.tools"] == ["add", "multiply"]  # type: ignore[index]
+    assert "gen_ai.tool.definitions" not in second.start  # type: ignore[operator]
     assert start["gen_ai.input.messages"] == [
         {"role": "user", "parts": [{"type": "text", "content": "What are 1+2 and 3*4?"}]}
     ]

@@ -1,0 +1,221 @@
+"""Handler overhead: AITraceHandler against no callbacks, a no-op handler, OpenInference and Langfuse.
+
+    python benchmarks/bench_handler.py [--n 200] [--rounds 5]
+
+Two workloads, both offline with ``FakeChatModel``: the ReAct agent (``create_agent``: model → two parallel tool
+calls → model → answer) and an LCEL chain (prompt | model | parser). Each configuration runs ``n`` invocations
+per round, configurations interleaved round by round; the median round counts. Time is **process CPU time**
+(``time.process_time``: every thread, so the background shipping and exporting is counted, and the flush at
+the end of each round is inside the measurement) and wall time. Per-event overhead is (config − no-op handler)
+divided by the callback events one invocation produces.
+
+Configurations:
+  none           no callbacks
+  noop           a BaseCallbackHandler that does nothing
+  aitrace        AITraceHandler, records shipped to a .jsonl file by aitrace_core's shipper
+  openinference  LangChainInstrumentor, OTel SDK TracerProvider + SimpleSpanProcessor + InMemorySpanExporter
+  langfuse       langfuse.langchain.CallbackHandler, its own span processor + InMemorySpanExporter, flushed
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.tools import tool
+
+import aitrace_core
+from aitrace_langchain import AITraceHandler
+from aitrace_langchain.testing import FakeChatModel, tool_call
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+def _respond(messages: list[BaseMessage]) -> AIMessage | str:
+    if isinstance(messages[-1], ToolMessage):
+        return "The sum is 3 and the product is 12."
+    return AIMessage(content="", tool_calls=[tool_call("add", {"a": 1, "b": 2}), tool_call("multiply", {"a": 3, "b": 4})])
+
+
+def build_agent() -> Any:
+    from langchain.agents import create_agent
+
+    return create_agent(FakeChatModel(respond=_respond), tools=[add, multiply], name="calc_agent")
+
+
+def build_chain() -> Any:
+    prompt = ChatPromptTemplate.from_messages([("system", "You are terse."), ("user", "{question}")])
+    return prompt | FakeChatModel(responses=["Paris."]) | StrOutputParser()
+
+
+AGENT_INPUT = {"messages": [HumanMessage("What are 1+2 and 3*4?")]}
+CHAIN_INPUT = {"question": "Capital of France?"}
+
+
+class Noop(BaseCallbackHandler):
+    """Receives every event and does nothing."""
+
+
+class Counter(BaseCallbackHandler):
+    """Counts callback events (every on_* call) for one invocation."""
+
+    run_inline = True
+
+    def __init__(self) -> None:
+        self.events = 0
+
+    def _count(self, *args: Any, **kwargs: Any) -> None:
+        self.events += 1
+
+    on_chain_start = on_chain_end = on_chain_error = _count
+    on_chat_model_start = on_llm_start = on_llm_end = on_llm_error = on_llm_new_token = _count
+    on_tool_start = on_tool_end = on_tool_error = _count
+    on_retriever_start = on_retriever_end = on_retriever_error = _count
+
+
+class Config:
+    """One way of running the workload: ``callbacks`` for a call, plus set-up, flush and tear-down."""
+
+    def __init__(self, name: str, callbacks: Callable[[], list[Any]], flush: Callable[[], None] = lambda: None,
+                 enter: Callable[[], None] = lambda: None, leave: Callable[[], None] = lambda: None) -> None:
+        self.name, self.callbacks, self.flush, self.enter, self.leave = name, callbacks, flush, enter, leave
+
+
+def make_configs(tmp: Path) -> tuple[list[Config], list[str]]:
+    notes: list[str] = []
+    aitrace_core.configure(service_name="bench", target=tmp / "bench.jsonl", flush_interval=0.5)
+    aitrace_handler = AITraceHandler()
+    configs = [
+        Config("none", lambda: []),
+        Config("noop", lambda: [Noop()]),
+        Config("aitrace", lambda: [aitrace_handler], flush=lambda: aitrace_core.flush(10.0)),
+    ]
+    try:
+        from openinference.instrumentation.langchain import LangChainInstrumentor
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        oi_exporter = InMemorySpanExporter()
+        oi_provider = TracerProvider()
+        oi_provider.add_span_processor(SimpleSpanProcessor(oi_exporter))
+        instrumentor = LangChainInstrumentor()
+
+        configs.append(Config(
+            "openinference", lambda: [],
+            flush=lambda: (oi_provider.force_flush(), oi_exporter.clear()),  # type: ignore[func-returns-value]
+            enter=lambda: instrumentor.instrument(tracer_provider=oi_provider),
+            leave=lambda: instrumentor.uninstrument(),
+        ))
+    except Exception as exc:  # not installed, or cannot be set up offline
+        notes.append(f"openinference: not measured ({type(exc).__name__}: {exc})")
+    try:
+        from langfuse import Langfuse
+        from langfuse.langchain import CallbackHandler as LangfuseHandler
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        lf_exporter = InMemorySpanExporter()
+        client = Langfuse(public_key="pk-lf-bench", secret_key="sk-lf-bench", host="http://127.0.0.1:9",
+                          span_exporter=lf_exporter, tracer_provider=TracerProvider())
+        lf_handler = LangfuseHandler(public_key="pk-lf-bench")
+
+        def lf_flush() -> None:
+            client.flush()
+            lf_exporter.clear()
+
+        configs.append(Config("langfuse", lambda: [lf_handler], flush=lf_flush))
+    except Exception as exc:
+        notes.append(f"langfuse: not measured ({type(exc).__name__}: {exc})")
+    return configs, notes
+
+
+def count_events(runnable: Any, inp: Any) -> int:
+    counter = Counter()
+    runnable.invoke(inp, {"callbacks": [counter]})
+    return counter.events
+
+
+def run_round(config: Config, runnable: Any, inp: Any, n: int) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) for n invocations plus the config's flush."""
+    config.enter()
+    try:
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            runnable.invoke(inp, {"callbacks": config.callbacks()})
+        config.flush()
+        return time.process_time() - cpu0, time.perf_counter() - wall0
+    finally:
+        config.leave()
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="invocations per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmpdir:
+        configs, notes = make_configs(Path(tmpdir))
+        workloads = {"agent": (build_agent(), AGENT_INPUT), "lcel": (build_chain(), CHAIN_INPUT)}
+        for wname, (runnable, inp) in workloads.items():
+            events = count_events(runnable, inp)
+            for config in configs:  # warm-up
+                run_round(config, runnable, inp, max(args.n // 10, 5))
+            cpu: dict[str, list[float]] = {c.name: [] for c in configs}
+            wall: dict[str, list[float]] = {c.name: [] for c in configs}
+            for _ in range(args.rounds):
+                for config in configs:
+                    c, w = run_round(config, runnable, inp, args.n)
+                    cpu[config.name].append(c)
+                    wall[config.name].append(w)
+            per_inv = {k: statistics.median(v) / args.n * 1e6 for k, v in cpu.items()}
+            per_inv_wall = {k: statistics.median(v) / args.n * 1e6 for k, v in wall.items()}
+            base, noop = per_inv["none"], per_inv["noop"]
+            results[wname] = {}
+            print(f"\n{wname}: {events} callback events per invocation, {args.n} invocations x {args.rounds} rounds"
+                  " (median round)")
+            print(f"{'config':<14} {'CPU us/inv':>11} {'wall us/inv':>12} {'x none':>7} {'x noop':>7}"
+                  f" {'us/event over noop':>19}")
+            for name in per_inv:
+                over = (per_inv[name] - noop) / events
+                results[wname][name] = {"cpu_us": per_inv[name], "wall_us": per_inv_wall[name],
+                                        "x_none": per_inv[name] / base, "x_noop": per_inv[name] / noop,
+                                        "us_per_event": over}
+                print(f"{name:<14} {per_inv[name]:>11.0f} {per_inv_wall[name]:>12.0f} {per_inv[name] / base:>7.2f}"
+                      f" {per_inv[name] / noop:>7.2f} {over:>19.1f}")
+            peers = [results[wname][p]["us_per_event"] for p in ("openinference", "langfuse") if p in results[wname]]
+            if peers and "aitrace" in results[wname]:
+                best = min(peers)
+                mine = results[wname]["aitrace"]["us_per_event"]
+                print(f"aitrace per-event overhead = {mine / best:.2f} of the best peer's ({mine:.1f} vs {best:.1f} us);"
+                      f" target <= 0.25. aitrace vs none: {results[wname]['aitrace']['x_none']:.2f}x (target <= 1.3x"
+                      " on the agent)")
+        for note in notes:
+            print(note)
+        aitrace_core.shutdown()
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
