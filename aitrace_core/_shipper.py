@@ -466,7 +466,10 @@ class Shipper:
                 self.counters["accepted"] += 1
                 if self._worker is None:
                     self._start_worker()
-                if len(self._queue) >= self.batch_size:
+                n = len(self._queue)
+                # Wake the worker when a batch is complete (or the queue half full, to stop a retry wait),
+                # once, not on every record: the worker re-checks the queue before it sleeps.
+                if n == self.batch_size or n == self.max_queue // 2:
                     self._cond.notify()
             return True
         except Exception:

@@ -6,6 +6,7 @@ Rows (µs per call, best of ``--repeat`` rounds; the machine is noisy, compare r
   bare call                       the function alone
   otel span + stdlib JSON log     ``tracer.start_as_current_span`` + ``logging`` with a JSON formatter
                                   (trace/span ids added) writing to /dev/null: what people write by hand
+  otel span + 3 stdlib JSON lines the same, writing start / log / end lines as aitrace does (like for like)
   aitrace @auto_span + log        ``@auto_span`` + ``get_logger().info`` into the shipper (file target)
   aitrace span() + log            the context-manager form
   aitrace log only                one ``get_logger().info`` inside an open span
@@ -80,6 +81,16 @@ def main(calls: int = 20_000, repeat: int = 5) -> list[tuple[str, float]]:
             work(1)
 
     rows.append(("otel span + stdlib JSON log", best_us(otel_call, calls, repeat)))
+
+    def otel_three_lines() -> None:  # like for like: aitrace writes span_start, the log line, span_end
+        with tracer.start_as_current_span("work"):
+            t0 = time.perf_counter_ns()
+            std.info("span_start", extra={"order_id": 7})
+            std.info("did work", extra={"order_id": 7})
+            work(1)
+            std.info("span_end %s", (time.perf_counter_ns() - t0) / 1e6)
+
+    rows.append(("otel span + 3 stdlib JSON lines", best_us(otel_three_lines, calls, repeat)))
 
     # aitrace, shipping to a file in the background.
     aitrace_core.configure(service_name="bench", target=tmp / "bench.jsonl", queue_size=10_000_000,

@@ -88,6 +88,7 @@ def test_503_then_200_is_delivered_once_with_the_same_batch_id(sink: Sink, tmp_p
     first, second = sink.requests
     assert first.headers["X-Aitrace-Batch-Id"] == second.headers["X-Aitrace-Batch-Id"]
     assert [r["seq"] for r in sink.accepted()] == [0, 1, 2, 3, 4]
+    sink.accepted().validate()
     stats = shipper.stats()
     assert stats["sent"] == 5
     assert stats["retries"] == 1
@@ -271,7 +272,10 @@ def test_forked_child_ships_its_own_records_and_not_the_parents(sink: Sink, tmp_
     assert shipper.flush(timeout=20)
     shipper.shutdown()
 
-    seqs = [r["seq"] for r in sink.accepted()]
+    received = sink.accepted()
+    received.validate()
+    assert [r["event_from"] for r in received].count("child") == 7
+    seqs = [r["seq"] for r in received]
     assert sorted(seqs) == [0, 1, 2, 3, 4, 100, 101, 102, 103, 104, 105, 106, 200, 201, 202]
 
 
