@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import ui_records  # noqa: E402
+from ui_records import BIG_TRACE  # noqa: E402
 from ui_server import UiServer  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,7 +22,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-BIG_TRACE = "00000010" + "cd" * 12
 # Recorded by every page: Content-Security-Policy violations (an init script, before any page script).
 CSP_WATCH = """
 window.__csp = [];

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 import ui_records
-from conftest import BIG_TRACE, Seeded
+from ui_records import BIG_TRACE
 
 from aitrace_viewer.export_html import write_html
 
@@ -30,12 +30,12 @@ def span_row(page: Any, name: str) -> Any:
     return page.locator("#tree-scroll .span-row", has=page.locator(".name", has_text=re.compile(f"^{re.escape(name)}$")))
 
 
-def open_trace(page: Any, seeded: Seeded, trace_id: str, fragment: str = "") -> None:
+def open_trace(page: Any, seeded: Any, trace_id: str, fragment: str = "") -> None:
     page.goto(f"{seeded.url}/traces/{trace_id}{fragment}")
     expect(page.locator("body")).to_have_attribute("data-tree-ready", re.compile(r"\d+"))
 
 
-def test_demo_react_agent_trace_shows_conversation_tokens_and_tool_calls(page: Any, seeded: Seeded) -> None:
+def test_demo_react_agent_trace_shows_conversation_tokens_and_tool_calls(page: Any, seeded: Any) -> None:
     recs = seeded.demo_trace("demo: react agent")
     llm_end = next(r for r in recs if r["event"] == "span_end" and r.get("span_kind") in ("llm", "chat_model"))
     question = next(p["content"] for r in recs if r.get("gen_ai.input.messages")
@@ -62,7 +62,7 @@ def test_demo_react_agent_trace_shows_conversation_tokens_and_tool_calls(page: A
     expect(detail.locator(".lens-tool")).to_contain_text(call["id"])
 
 
-def test_expand_collapse_and_keyboard(page: Any, seeded: Seeded) -> None:
+def test_expand_collapse_and_keyboard(page: Any, seeded: Any) -> None:
     open_trace(page, seeded, AGENT)
     recs = ui_records.llm_agent_trace()
     n_spans = len({r["span_id"] for r in recs})
@@ -92,7 +92,7 @@ def test_expand_collapse_and_keyboard(page: Any, seeded: Seeded) -> None:
     expect(page.locator("#detail h2")).to_have_text("LangGraph")
 
 
-def test_deep_link_selects_and_reveals_a_span(page: Any, seeded: Seeded) -> None:
+def test_deep_link_selects_and_reveals_a_span(page: Any, seeded: Any) -> None:
     recs = ui_records.llm_agent_trace()
     deep = next(r for r in recs if r.get("span_name") == "forecast-docs")
     open_trace(page, seeded, AGENT, f"#span={deep['span_id']}")
@@ -103,7 +103,7 @@ def test_deep_link_selects_and_reveals_a_span(page: Any, seeded: Seeded) -> None
     expect(detail.locator(".document").first).to_contain_text("meteo.fr")  # metadata
 
 
-def test_llm_lens_model_params_cost_and_ttft(page: Any, seeded: Seeded) -> None:
+def test_llm_lens_model_params_cost_and_ttft(page: Any, seeded: Any) -> None:
     open_trace(page, seeded, AGENT)
     span_row(page, "FakeChatModel").first.click()
     detail = page.locator("#detail")
@@ -115,7 +115,7 @@ def test_llm_lens_model_params_cost_and_ttft(page: Any, seeded: Seeded) -> None:
     expect(detail.locator(".msg.role-system")).to_have_count(1)  # system instructions not shown twice
 
 
-def test_list_filter_and_search(page: Any, seeded: Seeded) -> None:
+def test_list_filter_and_search(page: Any, seeded: Any) -> None:
     page.goto(seeded.url + "/")
     expect(page.locator("body")).to_have_attribute("data-list-ready", re.compile(r"\d+"))
     assert page.locator("#trace-rows tr").count() > 3
@@ -143,7 +143,7 @@ def test_list_filter_and_search(page: Any, seeded: Seeded) -> None:
     expect(page.locator("body")).to_have_attribute("data-tree-ready", re.compile(r"\d+"))
 
 
-def test_a_new_trace_arrives_live(page: Any, seeded: Seeded) -> None:
+def test_a_new_trace_arrives_live(page: Any, seeded: Any) -> None:
     page.goto(seeded.url + "/")
     expect(page.locator("body")).to_have_attribute("data-list-ready", re.compile(r"\d+"))
     expect(page.locator("#live-status")).to_have_text("● live")
@@ -159,7 +159,7 @@ def test_a_new_trace_arrives_live(page: Any, seeded: Seeded) -> None:
     expect(page.locator("#trace-rows tr").first).to_have_attribute("data-trace", tid)
 
 
-def test_thread_page_shows_turns_as_one_conversation(page: Any, seeded: Seeded) -> None:
+def test_thread_page_shows_turns_as_one_conversation(page: Any, seeded: Any) -> None:
     thread = next(r["thread_id"] for r in seeded.demo_trace("demo: chatbot") if r.get("thread_id"))
     page.goto(f"{seeded.url}/threads/{thread}")
     expect(page.locator("body")).to_have_attribute("data-thread-ready", "2")
@@ -168,7 +168,7 @@ def test_thread_page_shows_turns_as_one_conversation(page: Any, seeded: Seeded) 
     expect(page.locator(".turn").nth(1).locator(".msg.role-assistant")).to_be_visible()
 
 
-def test_jsonl_dropped_on_the_no_server_viewer(page: Any, seeded: Seeded) -> None:
+def test_jsonl_dropped_on_the_no_server_viewer(page: Any, seeded: Any) -> None:
     recs = ui_records.llm_agent_trace() + ui_records.llm_agent_trace(trace_id="ab" * 16, question="And in Rome?")
     text = "\n".join(json.dumps(r) for r in recs) + "\nnot json\n"
     page.goto(seeded.url + "/view")
@@ -221,7 +221,7 @@ def test_big_field_is_truncated_with_show_all(page: Any, tmp_path: Path) -> None
     assert page.locator("#detail .lens-tool pre").first.evaluate("e => e.textContent.length") == 5_000_000
 
 
-def test_ten_thousand_span_trace_renders_only_what_is_visible(page: Any, seeded: Seeded) -> None:
+def test_ten_thousand_span_trace_renders_only_what_is_visible(page: Any, seeded: Any) -> None:
     open_trace(page, seeded, BIG_TRACE)
     expect(page.locator(".tree-count")).to_contain_text("10,000 spans")
     page.click("#expand-all")
@@ -267,7 +267,7 @@ def _assert_inert(page: Any, dialogs: list[str], outbound: list[str]) -> None:
         assert not a.lower().startswith(("javascript:", "data:")), a
 
 
-def test_xss_payloads_stay_text_on_served_pages(page: Any, seeded: Seeded) -> None:
+def test_xss_payloads_stay_text_on_served_pages(page: Any, seeded: Any) -> None:
     dialogs, outbound = _watch(page, seeded.url)
     page.goto(seeded.url + "/")
     expect(page.locator(f"#trace-rows tr[data-trace='{XSS_TRACE}'] .trace-link")).to_have_text(ui_records.XSS[0])
@@ -294,7 +294,7 @@ def test_xss_payloads_stay_text_in_the_exported_file(page: Any, tmp_path: Path) 
     _assert_inert(page, dialogs, outbound)
 
 
-def test_pages_are_served_with_a_strict_csp_and_no_inline_script(page: Any, seeded: Seeded) -> None:
+def test_pages_are_served_with_a_strict_csp_and_no_inline_script(page: Any, seeded: Any) -> None:
     for path in ("/", f"/traces/{AGENT}", "/threads/t-1", "/view"):
         res = page.goto(seeded.url + path)
         csp = res.headers["content-security-policy"]
@@ -304,7 +304,7 @@ def test_pages_are_served_with_a_strict_csp_and_no_inline_script(page: Any, seed
     assert page.goto(seeded.url + "/traces/not-a-trace-id").status == 400
 
 
-def test_narrow_window_stacks_tree_and_detail(browser: Any, seeded: Seeded) -> None:
+def test_narrow_window_stacks_tree_and_detail(browser: Any, seeded: Any) -> None:
     context = browser.new_context(viewport={"width": 600, "height": 900})
     try:
         page = context.new_page()

@@ -10,8 +10,9 @@ import itertools
 import random
 from typing import Any
 
-__all__ = ["XSS", "big_trace", "hex_id", "llm_agent_trace", "xss_trace"]
+__all__ = ["BIG_TRACE", "XSS", "big_trace", "hex_id", "llm_agent_trace", "xss_trace"]
 
+BIG_TRACE = "00000010" + "cd" * 12
 _BASE = dt.datetime(2026, 11, 24, 12, 0, 0, tzinfo=dt.timezone.utc)
 
 
