@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from aitrace_core import continue_trace, extract_context, get_logger, inject_headers, open_span, span
@@ -69,3 +74,33 @@ def test_inject_adds_nothing_but_traceparent(records: CapturedRecords) -> None:
     with span("x"):
         headers = inject_headers()
     assert set(headers) == {"traceparent"}
+
+
+def test_trace_continues_in_another_process(tmp_path: Path, records: CapturedRecords) -> None:
+    child_out = tmp_path / "service-b.jsonl"
+    code = (
+        "import sys, aitrace_core as a\n"
+        "a.configure(service_name='service-b', target=sys.argv[2])\n"
+        "with a.continue_trace({'traceparent': sys.argv[1]}), a.span('handle', kind='function'):\n"
+        "    a.get_logger('b').info('handled in b')\n"
+        "a.shutdown()\n"
+    )
+    with span("call service b") as caller:
+        header = inject_headers()["traceparent"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
+        proc = subprocess.run(
+            [sys.executable, "-c", code, header, str(child_out)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    assert proc.returncode == 0, proc.stderr
+    theirs = CapturedRecords.from_jsonl(child_out)
+    theirs.validate()
+    handle = theirs.one("handle")
+    assert handle.start is not None
+    assert handle.start["trace_id"] == caller.trace_id
+    assert handle.parent_span_id == caller.span_id
+    assert handle.start["service"] == "service-b"
+    assert theirs.events("handled in b")[0]["parent_span_id"] == caller.span_id
