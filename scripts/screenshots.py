@@ -1,0 +1,66 @@
+"""Make the README's screenshots from the demo data: the trace list and a LangGraph agent's trace.
+
+    python scripts/screenshots.py [--out docs/screenshots]
+
+Runs the offline demo scenarios (aitrace_langchain.demo), serves them with the real app on 127.0.0.1 and a
+throwaway SQLite file, and photographs the pages in Debian's Chromium (light and dark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from ui_server import running_server  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+
+    from aitrace_core.testing import capture_records
+    from aitrace_langchain import demo
+
+    with capture_records(service_name="travel-app") as captured:
+        ids = demo.run_all()
+    records = [json.loads(json.dumps(r)) for r in captured]
+    agent_id = ids[0]  # the ReAct agent: model → tools → model
+    agent = [r for r in records if r["trace_id"] == agent_id]
+    llm = next(r for r in agent if r["event"] == "span_end" and r.get("gen_ai.output.messages")
+               and any(p.get("type") == "tool_call" for m in r["gen_ai.output.messages"] for p in m.get("parts", [])))
+
+    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "shots.db") as server, sync_playwright() as pw:
+        server.ingest(records)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        for scheme, suffix in (("light", ""), ("dark", "-dark")):
+            context = browser.new_context(viewport={"width": 1280, "height": 760}, color_scheme=scheme, device_scale_factor=1)
+            page = context.new_page()
+            page.goto(server.url + "/")
+            page.wait_for_selector("body[data-list-ready]")
+            page.screenshot(path=str(out / f"list{suffix}.png"))
+            page.goto(f"{server.url}/traces/{agent_id}#span={llm['span_id']}")
+            page.wait_for_selector("#detail .lens-llm")
+            page.screenshot(path=str(out / f"trace{suffix}.png"))
+            context.close()
+        browser.close()
+    for p in sorted(out.glob("*.png")):
+        print(p.relative_to(ROOT) if p.is_relative_to(ROOT) else p)
+
+
+if __name__ == "__main__":
+    main()
