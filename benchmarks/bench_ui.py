@@ -24,13 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import ui_records  # noqa: E402
+from aitrace_viewer.export_html import write_html  # noqa: E402
 from ui_server import running_server  # noqa: E402
 
-from aitrace_viewer.export_html import write_html  # noqa: E402
-
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 SCROLL_JS = """async () => {
   document.querySelector("#expand-all").click();
@@ -96,12 +102,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_s, sync_playwright() as pw:
         tmp = Path(tmp_s)
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        traces = {n: (f"{n:08x}" + "ef" * 12, ui_records.big_trace(n, seed=n, trace_id=f"{n:08x}" + "ef" * 12)) for n in sizes}
+        traces = {
+            n: (f"{n:08x}" + "ef" * 12, ui_records.big_trace(n, seed=n, trace_id=f"{n:08x}" + "ef" * 12))
+            for n in sizes
+        }
         with running_server(tmp / "bench.db") as server:
             for n, (tid, recs) in traces.items():
                 t = time.perf_counter()
                 server.ingest(recs)
-                print(f"ingested {len(recs):,} records ({n:,} spans) in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+                print(
+                    f"ingested {len(recs):,} records ({n:,} spans) in {time.perf_counter() - t:.1f} s",
+                    file=sys.stderr,
+                )
 
                 def served(page: Any, tid: str = tid) -> float:
                     page.goto(f"{server.url}/traces/{tid}")
@@ -126,13 +138,22 @@ def main() -> None:
                 results.append(measure(browser, "exported HTML, file://", n, exported))
         browser.close()
 
-    head = f"{'source':<24} {'spans':>7} {'1st paint':>10} {'rows':>7} {'full scroll':>12} {'frames':>7} {'worst frame':>12} {'rows in DOM':>12} {'baseline: all rows in DOM':>26}"
+    head = (
+        f"{'source':<24} {'spans':>7} {'1st paint':>10} {'rows':>7} {'full scroll':>12} {'frames':>7} "
+        f"{'worst frame':>12} {'rows in DOM':>12} {'baseline: all rows in DOM':>26}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r['source']:<24} {r['spans']:>7,} {r['first']:>8.0f} ms {r['rows']:>7,} {r['ms'] / 1000:>10.2f} s {r['steps']:>7,} "
-              f"{r['worst']:>9.0f} ms {r['rowsInDom']:>12,} {r['baseline']:>23.0f} ms")
-    print("\nfirst paint target at 10,000 spans: < 1000 ms. 'full scroll' is paced by frames (one viewport per frame).")
+        print(
+            f"{r['source']:<24} {r['spans']:>7,} {r['first']:>8.0f} ms {r['rows']:>7,} "
+            f"{r['ms'] / 1000:>10.2f} s {r['steps']:>7,} "
+            f"{r['worst']:>9.0f} ms {r['rowsInDom']:>12,} {r['baseline']:>23.0f} ms"
+        )
+    print(
+        "\nfirst paint target at 10,000 spans: < 1000 ms. "
+        "'full scroll' is paced by frames (one viewport per frame)."
+    )
 
 
 if __name__ == "__main__":

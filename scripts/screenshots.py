@@ -20,8 +20,15 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from ui_server import running_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def main() -> None:
@@ -41,14 +48,25 @@ def main() -> None:
     records = [json.loads(json.dumps(r)) for r in captured]
     agent_id = ids[0]  # the ReAct agent: model → tools → model
     agent = [r for r in records if r["trace_id"] == agent_id]
-    llm = next(r for r in agent if r["event"] == "span_end" and r.get("gen_ai.output.messages")
-               and any(p.get("type") == "tool_call" for m in r["gen_ai.output.messages"] for p in m.get("parts", [])))
+    llm = next(
+        r
+        for r in agent
+        if r["event"] == "span_end"
+        and r.get("gen_ai.output.messages")
+        and any(p.get("type") == "tool_call" for m in r["gen_ai.output.messages"] for p in m.get("parts", []))
+    )
 
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "shots.db") as server, sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(Path(tmp) / "shots.db") as server,
+        sync_playwright() as pw,
+    ):
         server.ingest(records)
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         for scheme, suffix in (("light", ""), ("dark", "-dark")):
-            context = browser.new_context(viewport={"width": 1280, "height": 760}, color_scheme=scheme, device_scale_factor=1)
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 760}, color_scheme=scheme, device_scale_factor=1
+            )
             page = context.new_page()
             page.goto(server.url + "/")
             page.wait_for_selector("body[data-list-ready]")

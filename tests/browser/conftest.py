@@ -13,14 +13,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import ui_records  # noqa: E402
-from ui_records import BIG_TRACE  # noqa: E402
-from ui_server import UiServer  # noqa: E402
+import ui_records
+from ui_records import BIG_TRACE
+from ui_server import UiServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 # Recorded by every page: Content-Security-Policy violations (an init script, before any page script).
 CSP_WATCH = """

@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
-
 import ui_records
-from ui_records import BIG_TRACE
-
 from aitrace_viewer.export_html import write_html
+from playwright.sync_api import expect
+from ui_records import BIG_TRACE
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +25,9 @@ def rows(page: Any) -> Any:
 
 
 def span_row(page: Any, name: str) -> Any:
-    return page.locator("#tree-scroll .span-row", has=page.locator(".name", has_text=re.compile(f"^{re.escape(name)}$")))
+    return page.locator(
+        "#tree-scroll .span-row", has=page.locator(".name", has_text=re.compile(f"^{re.escape(name)}$"))
+    )
 
 
 def open_trace(page: Any, seeded: Any, trace_id: str, fragment: str = "") -> None:
@@ -37,11 +37,21 @@ def open_trace(page: Any, seeded: Any, trace_id: str, fragment: str = "") -> Non
 
 def test_demo_react_agent_trace_shows_conversation_tokens_and_tool_calls(page: Any, seeded: Any) -> None:
     recs = seeded.demo_trace("demo: react agent")
-    llm_end = next(r for r in recs if r["event"] == "span_end" and r.get("span_kind") in ("llm", "chat_model"))
-    question = next(p["content"] for r in recs if r.get("gen_ai.input.messages")
-                    for m in r["gen_ai.input.messages"] if m["role"] == "user" for p in m.get("parts", []))
+    llm_end = next(
+        r for r in recs if r["event"] == "span_end" and r.get("span_kind") in ("llm", "chat_model")
+    )
+    question = next(
+        p["content"]
+        for r in recs
+        if r.get("gen_ai.input.messages")
+        for m in r["gen_ai.input.messages"]
+        if m["role"] == "user"
+        for p in m.get("parts", [])
+    )
     call = next(p for m in llm_end["gen_ai.output.messages"] for p in m["parts"] if p["type"] == "tool_call")
-    tool_span = next(r for r in recs if r["event"] == "span_start" and r.get("gen_ai.tool.call.id") == call["id"])
+    tool_span = next(
+        r for r in recs if r["event"] == "span_start" and r.get("gen_ai.tool.call.id") == call["id"]
+    )
 
     open_trace(page, seeded, recs[0]["trace_id"])
     span_row(page, llm_end["span_name"]).first.click()
@@ -49,8 +59,12 @@ def test_demo_react_agent_trace_shows_conversation_tokens_and_tool_calls(page: A
     expect(detail.locator("h2")).to_have_text(llm_end["span_name"])
     expect(detail.locator(".msg.role-user .msg-text").first).to_have_text(question)
     expect(detail.locator(".chip-token.tok-in")).to_have_text(f"input {llm_end['gen_ai.usage.input_tokens']}")
-    expect(detail.locator(".chip-token.tok-out")).to_have_text(f"output {llm_end['gen_ai.usage.output_tokens']}")
-    expect(detail.locator(".chip-token.tok-total")).to_have_text(f"total {llm_end['gen_ai.usage.total_tokens']}")
+    expect(detail.locator(".chip-token.tok-out")).to_have_text(
+        f"output {llm_end['gen_ai.usage.output_tokens']}"
+    )
+    expect(detail.locator(".chip-token.tok-total")).to_have_text(
+        f"total {llm_end['gen_ai.usage.total_tokens']}"
+    )
     box = detail.locator(".tool-call", has=page.locator(".tool-name", has_text=call["name"]))
     for key, value in call["arguments"].items():
         expect(box.locator(".json-children .json-entry", has_text=key)).to_contain_text(str(value))
@@ -136,7 +150,8 @@ def test_list_filter_and_search(page: Any, seeded: Any) -> None:
     page.click("#filters button[type=submit]")
     expect(page.locator("#trace-rows tr").first).to_be_visible()
     errors = [int(t) for t in page.locator("#trace-rows td.col-errors").all_inner_texts()]
-    assert errors and all(e > 0 for e in errors)
+    assert errors
+    assert all(e > 0 for e in errors)
 
     page.locator("#trace-rows tr .trace-link").first.click()
     expect(page).to_have_url(re.compile(r"/traces/[0-9a-f]{32}$"))
@@ -169,14 +184,17 @@ def test_thread_page_shows_turns_as_one_conversation(page: Any, seeded: Any) -> 
 
 
 def test_jsonl_dropped_on_the_no_server_viewer(page: Any, seeded: Any) -> None:
-    recs = ui_records.llm_agent_trace() + ui_records.llm_agent_trace(trace_id="ab" * 16, question="And in Rome?")
+    recs = ui_records.llm_agent_trace() + ui_records.llm_agent_trace(
+        trace_id="ab" * 16, question="And in Rome?"
+    )
     text = "\n".join(json.dumps(r) for r in recs) + "\nnot json\n"
     page.goto(seeded.url + "/view")
     page.evaluate(
         """(text) => {
             const dt = new DataTransfer();
             dt.items.add(new File([text], "run.jsonl", {type: "application/x-ndjson"}));
-            document.querySelector("#drop-zone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            const drop = new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true});
+            document.querySelector("#drop-zone").dispatchEvent(drop);
         }""",
         text,
     )
@@ -243,7 +261,10 @@ def _watch(page: Any, origin: str) -> tuple[list[str], list[str]]:
         d.dismiss()
 
     page.on("dialog", on_dialog)
-    page.on("request", lambda r: None if r.url.startswith((origin, "file://", "data:", "blob:")) else outbound.append(r.url))
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((origin, "file://", "data:", "blob:")) else outbound.append(r.url),
+    )
     return dialogs, outbound
 
 
@@ -252,8 +273,12 @@ def _poke_everything(page: Any) -> None:
     n = rows(page).count()
     for i in range(n):
         rows(page).nth(i).click()
-        page.locator("#detail details:not([open]) > summary").evaluate_all("els => els.forEach((e) => e.click())")
-        page.locator("#detail a").evaluate_all("els => els.forEach((a) => a.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})))")
+        page.locator("#detail details:not([open]) > summary").evaluate_all(
+            "els => els.forEach((e) => e.click())"
+        )
+        page.locator("#detail a").evaluate_all(
+            "els => els.forEach((a) => a.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})))"
+        )
 
 
 def _assert_inert(page: Any, dialogs: list[str], outbound: list[str]) -> None:
@@ -262,7 +287,10 @@ def _assert_inert(page: Any, dialogs: list[str], outbound: list[str]) -> None:
     assert page.evaluate("window.__xss") is None
     assert page.evaluate("window.__csp") == []
     assert page.evaluate("({}).polluted === undefined && Object.prototype.polluted === undefined")
-    assert page.locator("#detail img, #detail script, #detail svg, #detail iframe, #tree-scroll img").count() == 0
+    assert (
+        page.locator("#detail img, #detail script, #detail svg, #detail iframe, #tree-scroll img").count()
+        == 0
+    )
     for a in page.locator("a[href]").evaluate_all("els => els.map((a) => a.getAttribute('href'))"):
         assert not a.lower().startswith(("javascript:", "data:")), a
 
@@ -270,7 +298,9 @@ def _assert_inert(page: Any, dialogs: list[str], outbound: list[str]) -> None:
 def test_xss_payloads_stay_text_on_served_pages(page: Any, seeded: Any) -> None:
     dialogs, outbound = _watch(page, seeded.url)
     page.goto(seeded.url + "/")
-    expect(page.locator(f"#trace-rows tr[data-trace='{XSS_TRACE}'] .trace-link")).to_have_text(ui_records.XSS[0])
+    expect(page.locator(f"#trace-rows tr[data-trace='{XSS_TRACE}'] .trace-link")).to_have_text(
+        ui_records.XSS[0]
+    )
     open_trace(page, seeded, XSS_TRACE)
     expect(page.locator(".trace-summary h1")).to_have_text(ui_records.XSS[0])
     _poke_everything(page)
@@ -298,7 +328,9 @@ def test_pages_are_served_with_a_strict_csp_and_no_inline_script(page: Any, seed
     for path in ("/", f"/traces/{AGENT}", "/threads/t-1", "/view"):
         res = page.goto(seeded.url + path)
         csp = res.headers["content-security-policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "unsafe-eval" not in csp
         assert page.locator("script:not([src])").count() == 0
         assert page.locator("[onclick], [onerror], [onload]").count() == 0
     assert page.goto(seeded.url + "/traces/not-a-trace-id").status == 400
@@ -312,7 +344,8 @@ def test_narrow_window_stacks_tree_and_detail(browser: Any, seeded: Any) -> None
         span_row(page, "get_weather").click()
         tree = page.locator("#tree-scroll").bounding_box()
         detail = page.locator("#detail").bounding_box()
-        assert tree["width"] <= 600 and detail["width"] <= 600
+        assert tree["width"] <= 600
+        assert detail["width"] <= 600
         assert detail["y"] >= tree["y"] + tree["height"] - 1  # below the tree, not squeezed beside it
         expect(page.locator("#detail h2")).to_have_text("get_weather")
     finally:

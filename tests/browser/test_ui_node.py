@@ -18,6 +18,8 @@ def test_js_modules_pass_node_test() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("node is missing")
         pytest.skip("node is not installed")
-    proc = subprocess.run([node, "--test", "tests/js/"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [node, "--test", "tests/js/"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "# fail 0" in proc.stdout

@@ -37,10 +37,13 @@ class UiServer:
     def __init__(self, db: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE), str(self.port), str(db)], stdout=self.log, stderr=subprocess.STDOUT, env=env
+            [sys.executable, str(HERE), str(self.port), str(db)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         self.client = httpx.Client(base_url=self.url, timeout=60)
         deadline = time.monotonic() + 60
@@ -69,7 +72,9 @@ class UiServer:
             self._post("\n".join(chunk))
 
     def _post(self, body: str) -> None:
-        res = self.client.post("/api/ingest", content=body.encode(), headers={"Content-Type": "application/x-ndjson"})
+        res = self.client.post(
+            "/api/ingest", content=body.encode(), headers={"Content-Type": "application/x-ndjson"}
+        )
         if res.status_code != 200:
             raise RuntimeError(f"ingest failed: {res.status_code} {res.text[:500]}")
 
@@ -100,7 +105,6 @@ def running_server(db: Path) -> Iterator[UiServer]:
 
 def _main() -> None:
     import uvicorn
-
     from aitrace_viewer.app import create_app
     from aitrace_viewer.settings import ViewerSettings
 

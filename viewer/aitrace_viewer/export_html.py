@@ -1,8 +1,9 @@
 """One self-contained HTML file: the viewer's CSS and scripts inlined, the records embedded as JSON.
 
-ES modules do not load from ``file://``, so the modules under ``static/js`` are joined into one classic script,
-each in its own function scope (imports become reads from a small module table). The file's CSP allows that
-one script and that one stylesheet by hash: no other script, no inline handlers, no eval, no network.
+ES modules do not load from ``file://``, so the modules under ``static/js`` are joined into one classic
+script, each in its own function scope (imports become reads from a small module table). The file's CSP
+allows that one script and that one stylesheet by hash: no other script, no inline handlers, no eval, no
+network.
 """
 
 from __future__ import annotations
@@ -55,19 +56,21 @@ def bundle_js(entry: str = "main.js") -> str:
         exports = [m.group(2) for m in _EXPORT_DECL.finditer(source)]
 
         def as_const(match: re.Match[str]) -> str:
-            names = ", ".join(
-                (f"{a.strip()}: {b.strip()}" if " as " in item else item.strip())
-                for item in match.group(1).split(",")
-                if item.strip()
-                for a, _, b in [item.partition(" as ")]
-            )
-            return f'const {{ {names} }} = __aitraceModules["{match.group(2)}"];'
+            names = []
+            for item in (i.strip() for i in match.group(1).split(",")):
+                if item:
+                    imported, _, local = item.partition(" as ")
+                    names.append(f"{imported.strip()}: {local.strip()}" if local else imported)
+            return f'const {{ {", ".join(names)} }} = __aitraceModules["{match.group(2)}"];'
 
         body = _IMPORT.sub(as_const, source)
         body = _EXPORT_DECL.sub(lambda m: f"{m.group(1)} {m.group(2)}", body)
         if re.search(r"^\s*(import|export)\b", body, re.M):
             raise ValueError(f"{name}: an import or export the bundler does not understand")
-        parts.append(f"// ---- {name}\n(() => {{\n{body}\n__aitraceModules[{json.dumps(name)}] = {{ {', '.join(exports)} }};\n}})();")
+        parts.append(
+            f"// ---- {name}\n(() => {{\n{body}\n"
+            f"__aitraceModules[{json.dumps(name)}] = {{ {', '.join(exports)} }};\n}})();"
+        )
     script = "\n".join(parts)
     return script.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
@@ -79,15 +82,20 @@ def _sha256(text: str) -> str:
 def _embed_json(value: Any) -> str:
     # Safe inside <script type="application/json">: no "</script", no "<!--", no U+2028/9 surprises.
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace(
-        "\u2028", "\\u2028"
-    ).replace("\u2029", "\\u2029")
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def render_html(records: Iterable[dict[str, Any]], *, title: str = "trace") -> str:
     """The HTML text of a self-contained viewer holding ``records`` (an empty list gives a file opener)."""
     env = Environment(
-        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True)
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
     )
     css = CSS_FILE.read_text(encoding="utf-8").replace("</style", "<\\/style")
     js = bundle_js()
@@ -106,7 +114,9 @@ def render_html(records: Iterable[dict[str, Any]], *, title: str = "trace") -> s
     return env.get_template("standalone.html").render(csp=csp, css=css, js=js, data_json=data, title=title)
 
 
-def write_html(records: list[dict[str, Any]], path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def write_html(
+    records: list[dict[str, Any]], path: str | os.PathLike[str], *, title: str | None = None
+) -> Path:
     """Write one HTML file that shows ``records`` offline (opens from ``file://``); returns its path."""
     out = Path(path)
     if title is None:
