@@ -80,16 +80,39 @@ def _logger_factory(*args: Any) -> _NullLogger:
     return _NullLogger(args[0] if args and isinstance(args[0], str) else "app")
 
 
+_METHOD_LEVELS = {
+    "debug": 10, "info": 20, "msg": 20, "warning": 30, "warn": 30, "error": 40, "exception": 40,
+    "critical": 50, "fatal": 50,
+}
+
+
+def _filter_level(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """First processor: drop records below the level in force (``configure(level=...)``)."""
+    if _METHOD_LEVELS.get(method_name, 20) < runtime.level_no:
+        raise structlog.DropEvent
+    return event_dict
+
+
+# One chain and one wrapper class for the life of the process: loggers handed out by ``get_logger`` (often
+# at import time) stay valid across ``configure``/``capture_records``, and are bound once, not per call.
+_PROCESSORS: list[Any] = [
+    _filter_level,
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.StackInfoRenderer(),
+    _to_record,
+]
+_BoundLogger = structlog.make_filtering_bound_logger(logging.DEBUG)
+
+
 def configure_structlog(level: str = "info") -> None:
-    """Point structlog at aitrace: context vars, level, exception info, trace ids, then aitrace's sink."""
+    """Point structlog at aitrace (so ``structlog.get_logger()`` works too); ``level`` is kept by ``runtime``.
+
+    Chain: level, context vars, level name, stack info, then trace ids and aitrace's sink.
+    """
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.StackInfoRenderer(),
-            _to_record,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(LEVELS.get(level, 20)),
+        processors=_PROCESSORS,
+        wrapper_class=_BoundLogger,
         logger_factory=_logger_factory,
         cache_logger_on_first_use=False,
     )
@@ -105,9 +128,9 @@ def get_logger(name: str | None = None, **initial_values: Any) -> Any:
             name = sys._getframe(1).f_globals.get("__name__", "app")
         except Exception:
             name = "app"
-    if not runtime.configured and runtime.auto_configure is not None:
-        runtime.get_sink()  # configure from the environment on first use
-    return structlog.get_logger(name, **initial_values)
+    # Not structlog's lazy proxy, which re-binds on every call: a logger bound once to aitrace's chain. The
+    # first record written configures aitrace from the environment if ``configure`` was not called.
+    return _BoundLogger(_NullLogger(name), _PROCESSORS, dict(initial_values))
 
 
 _LOGRECORD_ATTRS = frozenset(

@@ -8,6 +8,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, MutableMapping
 from typing import Any, Protocol
 
@@ -84,6 +85,10 @@ def format_timestamp(ns: int | None = None) -> str:
     return f"{prefix}.{rem // 1000:06d}Z"
 
 
+_own_providers: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
+"""Providers aitrace made: a later ``configure`` must not mistake the one it installed globally for the app's."""
+
+
 def setup_tracing(service_name: str, sample_ratio: float = 1.0) -> trace.Tracer:
     """OTel tracing with no exporter: spans give ids and context, records carry the data.
 
@@ -92,7 +97,7 @@ def setup_tracing(service_name: str, sample_ratio: float = 1.0) -> trace.Tracer:
     """
     with runtime.lock:
         current = trace.get_tracer_provider()
-        if isinstance(current, TracerProvider) and current is not runtime.provider:
+        if isinstance(current, TracerProvider) and current not in _own_providers:
             provider = current  # the application's own SDK provider
             runtime.own_provider = False
         else:
@@ -102,6 +107,7 @@ def setup_tracing(service_name: str, sample_ratio: float = 1.0) -> trace.Tracer:
                 resource=Resource.create({"service.name": service_name}),
                 sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
             )
+            _own_providers.add(provider)
             if not isinstance(current, TracerProvider):
                 with contextlib.suppress(Exception):
                     trace.set_tracer_provider(provider)

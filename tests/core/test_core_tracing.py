@@ -72,3 +72,12 @@ def test_sample_ratio_one_keeps_everything(tmp_path: Path) -> None:
     with capture_records() as captured, span("kept"):
         pass
     assert [r["event"] for r in captured] == ["span_start", "span_end"]
+
+
+def test_reconfiguring_keeps_aitrace_in_charge_of_its_own_provider(tmp_path: Path) -> None:
+    for _ in range(3):  # the provider installed globally by the first call is still aitrace's own
+        aitrace_core.configure(service_name="svc", target=tmp_path / "x.jsonl")
+    aitrace_core.configure(service_name="svc", target=tmp_path / "x.jsonl", sample_ratio=0.0)
+    with capture_records() as captured, span("dropped"):
+        pass
+    assert list(captured) == []
