@@ -130,7 +130,7 @@ def get_logger(name: str | None = None, **initial_values: Any) -> Any:
             name = "app"
     # Not structlog's lazy proxy, which re-binds on every call: a logger bound once to aitrace's chain. The
     # first record written configures aitrace from the environment if ``configure`` was not called.
-    return _BoundLogger(_NullLogger(name), _PROCESSORS, dict(initial_values))
+    return _BoundLogger(_NullLogger(name), _PROCESSORS, dict(initial_values))  # type: ignore[call-arg]
 
 
 _LOGRECORD_ATTRS = frozenset(

@@ -86,7 +86,7 @@ def format_timestamp(ns: int | None = None) -> str:
 
 
 _own_providers: weakref.WeakSet[TracerProvider] = weakref.WeakSet()
-"""Providers aitrace made: a later ``configure`` must not mistake the one it installed globally for the app's."""
+"""Providers aitrace made: a later ``configure`` must not take the one it installed globally for the app's."""
 
 
 def setup_tracing(service_name: str, sample_ratio: float = 1.0) -> trace.Tracer:
