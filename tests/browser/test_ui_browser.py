@@ -251,6 +251,12 @@ def test_ten_thousand_span_trace_renders_only_what_is_visible(page: Any, seeded:
     expect(span_row(page, last_start["span_name"])).to_be_visible()
     assert rows(page).count() < 150
 
+    page.click("#collapse-all")
+    page.fill(".tree-find", last_start["span_name"])
+    page.press(".tree-find", "Enter")  # find reveals a deep span in a collapsed tree
+    expect(page.locator("#tree-scroll .row.selected .name")).to_have_text(last_start["span_name"])
+    expect(page.locator("#detail h2")).to_have_text(last_start["span_name"])
+
 
 def _watch(page: Any, origin: str) -> tuple[list[str], list[str]]:
     dialogs: list[str] = []

@@ -50,13 +50,15 @@ export function mountTraceView(root, tree, opts = {}) {
   const expandBtn = h("button", { type: "button", id: "expand-all" }, "Expand all");
   const collapseBtn = h("button", { type: "button", id: "collapse-all" }, "Collapse all");
   const counter = h("span", { class: "muted tree-count" });
+  const find = h("input", { type: "search", class: "tree-find", placeholder: "find span… (Enter: next)", "aria-label": "find a span by name" });
+  const findNote = h("span", { class: "muted find-note", "aria-live": "polite" });
   const axis = h("div", { class: "axis" }, [0, 0.25, 0.5, 0.75, 1].map((f) =>
     h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(tree.duration * f))));
   const detail = h("aside", { id: "detail", class: "detail", "aria-live": "polite" },
     h("p", { class: "muted detail-empty" }, "Select a span to see its details. Keys: ↑ ↓ move, → ← open and close, Enter toggles."));
   const layout = h("div", { class: "trace-layout" },
     h("div", { class: "tree-pane" },
-      h("div", { class: "tree-toolbar" }, expandBtn, collapseBtn, counter),
+      h("div", { class: "tree-toolbar" }, expandBtn, collapseBtn, find, findNote, counter),
       h("div", { class: "tree-columns" }, h("span", { class: "col-name" }, "span"), axis),
       scroller),
     detail);
@@ -250,6 +252,19 @@ export function mountTraceView(root, tree, opts = {}) {
       default: return;
     }
     e.preventDefault();
+  });
+  // Find: the next span (in tree order, after the selection) whose name, kind or id contains the text.
+  find.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    e.preventDefault();
+    const q = find.value.trim().toLowerCase();
+    if (!q) return;
+    const hits = tree.order.filter((s) => s.name.toLowerCase().includes(q) || s.kind.toLowerCase() === q || s.id === q);
+    if (!hits.length) { findNote.textContent = "no match"; return; }
+    const from = selected ? selected.span.order : -1;
+    const next = hits.find((s) => s.order > from) || hits[0];
+    findNote.textContent = `${hits.indexOf(next) + 1} of ${hits.length}`;
+    select(next.id);
   });
   expandBtn.addEventListener("click", () => {
     for (const s of tree.order) if (s.items.length) expanded.add(s.id);
