@@ -174,6 +174,20 @@ def test_a_new_trace_arrives_live(page: Any, seeded: Any) -> None:
     expect(page.locator("#trace-rows tr").first).to_have_attribute("data-trace", tid)
 
 
+def test_a_trace_still_running_offers_its_new_records(page: Any, seeded: Any) -> None:
+    tid = uuid.uuid4().hex
+    recs = ui_records.llm_agent_trace(trace_id=tid)
+    seeded.server.ingest(recs[:5])
+    open_trace(page, seeded, tid)
+    expect(page.locator(".trace-summary .fig", has_text="status")).to_contain_text("running")
+    expect(page.locator("#live-status")).to_have_text("● live")
+    seeded.server.ingest(recs[5:])
+    note = page.locator(".trace-updated")
+    expect(note).to_contain_text(f"{len(recs) - 5} new records")
+    note.locator("button").click()
+    expect(page.locator(".trace-summary .fig", has_text="status")).to_contain_text("ok")
+
+
 def test_thread_page_shows_turns_as_one_conversation(page: Any, seeded: Any) -> None:
     thread = next(r["thread_id"] for r in seeded.demo_trace("demo: chatbot") if r.get("thread_id"))
     page.goto(f"{seeded.url}/threads/{thread}")

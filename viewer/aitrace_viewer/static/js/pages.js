@@ -171,9 +171,33 @@ async function tracePage() {
       onSelect: (spanId) => history.replaceState(null, "", `#span=${spanId}`),
     });
     window.addEventListener("hashchange", () => { const s = hashParams().get("span"); if (s) view.select(s, { updateHash: false }); });
+    watchTrace(id, (data.records || []).length);
   } catch (e) {
     setStatus(`Could not load trace ${id}: ${e.message}`, "error");
   }
+}
+
+/** A trace still being written: offer a reload when the server says it changed (the view keeps its state). */
+function watchTrace(id, known) {
+  if (typeof EventSource !== "function") return;
+  const es = new EventSource("/api/stream");
+  const live = $(SEL.listLive);
+  es.addEventListener("open", () => { live.textContent = "● live"; live.className = "live on"; });
+  es.addEventListener("error", () => { live.textContent = "○ reconnecting"; live.className = "live off"; });
+  es.addEventListener("trace", (ev) => {
+    let s;
+    try { s = JSON.parse(ev.data); } catch { return; }
+    if (!s || s.trace_id !== id || !(s.record_count > known)) return;
+    const header = $(SEL.traceHeader);
+    let note = header.querySelector(".trace-updated");
+    if (!note) {
+      const button = h("button", { type: "button" }, "reload");
+      button.addEventListener("click", () => location.reload());
+      note = h("div", { class: "trace-updated" }, h("span", { class: "note-text" }), " ", button);
+      header.appendChild(note);
+    }
+    note.querySelector(".note-text").textContent = `${fmtInt(s.record_count - known)} new records since this page loaded (${s.status})`;
+  });
 }
 
 // ---- thread -------------------------------------------------------------------------------------------
