@@ -15,6 +15,7 @@ import enum
 import json
 import math
 import pathlib
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -238,12 +239,42 @@ def to_jsonable(obj: Any, limits: Limits = DEFAULT_LIMITS) -> Any:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+#: A mapping key longer than the 1,000-character key cap, in encoded JSON.
+_LONG_KEY = re.compile(r'"(?:[^"\\]|\\.){1001,}":')
+
+
+def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
+    """The record encoded straight away when provably no cap or conversion applies, else None.
+
+    Most records are small plain JSON data. If the C encoder takes the record as it is (no foreign types,
+    no NaN, no cycle) and the encoded text is shorter than ``max_chars`` (so no string is longer), has fewer
+    than ``max_items`` commas (so no container has more items), at most ``max_depth`` brackets (so no
+    nesting is deeper) and no key longer than 1,000 characters, the walk would return the same data.
+    """
+    try:
+        text = _ENCODER.encode(record)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    n = len(text)
+    if n > limits.max_chars or text.count(",") >= limits.max_items:
+        return None
+    if text.count("{") + text.count("[") > limits.max_depth:
+        return None
+    if n > 1_000 and _LONG_KEY.search(text):
+        return None
+    line = text.encode("utf-8", "backslashreplace")
+    return line if len(line) <= limits.max_record_bytes else None
+
+
 def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
     """Encode one record as a UTF-8 JSON line (no newline), within ``limits``. Never raises.
 
     A record that still exceeds ``limits.max_record_bytes`` after per-value caps is re-encoded with
     tighter caps; as a last resort only its standard fields are kept, with a marker saying so.
     """
+    line = _direct(record, limits)
+    if line is not None:
+        return line
     current = limits
     for _ in range(4):
         data = to_jsonable(record, current)
