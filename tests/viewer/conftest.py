@@ -1,4 +1,4 @@
-"""Viewer fixtures: a throwaway PostgreSQL server, a store per backend, the in-process app, a real server process."""
+"""Viewer fixtures: a throwaway PostgreSQL, a database per backend, the app in process, a real server."""
 
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import TestClient
-
 from aitrace_viewer.app import create_app
 from aitrace_viewer.settings import ViewerSettings
+from litestar.testing import TestClient
 
 BASE_URL = "http://127.0.0.1:8000"
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -85,7 +84,17 @@ def pg_server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
         root.chmod(0o700)
     subprocess.run(
-        [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         check=True,
         capture_output=True,
         cwd=root,
@@ -93,9 +102,25 @@ def pg_server() -> Iterator[str]:
     )
     port = free_port()
     proc = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(data), "-k", str(root), "-h", "127.0.0.1", "-p", str(port),
-         "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-         "-c", "max_connections=200"],
+        [
+            str(bindir / "postgres"),
+            "-D",
+            str(data),
+            "-k",
+            str(root),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=root,
@@ -109,7 +134,9 @@ def pg_server() -> Iterator[str]:
             if proc.poll() is not None:
                 raise AssertionError(f"postgres exited with {proc.returncode}")
             try:
-                with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", connect_timeout=2):
+                with psycopg.connect(
+                    f"host=127.0.0.1 port={port} user=postgres dbname=postgres", connect_timeout=2
+                ):
                     return True
             except psycopg.OperationalError:
                 return False
@@ -135,7 +162,9 @@ def _fresh_pg_database(server_url: str) -> str:
 
     url = make_url(server_url)
     name = f"aitrace_t{os.getpid()}_{next(_db_numbers)}"
-    conninfo = f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database or 'postgres'}"
+    conninfo = (
+        f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database or 'postgres'}"
+    )
     if url.password:
         conninfo += f" password={url.password}"
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -166,8 +195,16 @@ def client(settings: ViewerSettings) -> Iterator[TestClient[Any]]:
 # ------------------------------------------------------------------------------------------ records
 
 
-def rec(event: str, span: str, ts: str, *, trace: str = TRACE, parent: str | None = None, seq: int = 0,
-        **fields: Any) -> dict[str, Any]:
+def rec(
+    event: str,
+    span: str,
+    ts: str,
+    *,
+    trace: str = TRACE,
+    parent: str | None = None,
+    seq: int = 0,
+    **fields: Any,
+) -> dict[str, Any]:
     """A valid record: ``ts`` is seconds.micro after 12:00 (``"00.000100"``)."""
     record: dict[str, Any] = {
         "timestamp": f"2026-11-24T12:00:{ts}Z",
@@ -201,9 +238,19 @@ class ServerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aitrace_viewer", "serve", "--port", str(self.port), "--db", db, *(extra or [])],
+            [
+                sys.executable,
+                "-m",
+                "aitrace_viewer",
+                "serve",
+                "--port",
+                str(self.port),
+                "--db",
+                db,
+                *(extra or []),
+            ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},

@@ -17,22 +17,90 @@ TOOL = "00f067aa0ba902b9"
 
 def agent_trace(trace: str = TRACE, *, thread: str = "t-1", fail_tool: bool = False) -> list[dict[str, Any]]:
     return [
-        rec("span_start", ROOT, "00.000100", trace=trace, seq=0, span_name="LangGraph", span_kind="graph",
-            thread_id=thread, input={"question": "weather in Lisbon?"}),
-        rec("span_start", LLM, "00.000200", trace=trace, parent=ROOT, seq=1, span_name="ChatFake",
-            span_kind="chat_model", **{"gen_ai.request.model": "fake-chat-1"}),
-        rec("span_end", LLM, "00.100200", trace=trace, parent=ROOT, seq=2, span_name="ChatFake",
-            span_kind="chat_model", duration_ms=100.0, status="ok",
-            **{"gen_ai.response.model": "fake-chat-1-2026", "gen_ai.usage.input_tokens": 12,
-               "gen_ai.usage.output_tokens": 5, "gen_ai.usage.cost_usd": 0.0001}),
-        rec("span_start", TOOL, "00.100300", trace=trace, parent=ROOT, seq=3, span_name="get_weather",
-            span_kind="tool"),
-        rec("tool says hi", TOOL, "00.100400", trace=trace, parent=ROOT, seq=4, custom={"nested": ["x", 1]},
-            unknown_field_kept=True),
-        rec("span_end", TOOL, "00.200300", trace=trace, parent=ROOT, seq=5, span_name="get_weather",
-            span_kind="tool", duration_ms=100.0, status="error" if fail_tool else "ok"),
-        rec("span_end", ROOT, "00.300100", trace=trace, seq=6, span_name="LangGraph", span_kind="graph",
-            duration_ms=300.0, status="ok", output={"answer": "sunny"}),
+        rec(
+            "span_start",
+            ROOT,
+            "00.000100",
+            trace=trace,
+            seq=0,
+            span_name="LangGraph",
+            span_kind="graph",
+            thread_id=thread,
+            input={"question": "weather in Lisbon?"},
+        ),
+        rec(
+            "span_start",
+            LLM,
+            "00.000200",
+            trace=trace,
+            parent=ROOT,
+            seq=1,
+            span_name="ChatFake",
+            span_kind="chat_model",
+            **{"gen_ai.request.model": "fake-chat-1"},
+        ),
+        rec(
+            "span_end",
+            LLM,
+            "00.100200",
+            trace=trace,
+            parent=ROOT,
+            seq=2,
+            span_name="ChatFake",
+            span_kind="chat_model",
+            duration_ms=100.0,
+            status="ok",
+            **{
+                "gen_ai.response.model": "fake-chat-1-2026",
+                "gen_ai.usage.input_tokens": 12,
+                "gen_ai.usage.output_tokens": 5,
+                "gen_ai.usage.cost_usd": 0.0001,
+            },
+        ),
+        rec(
+            "span_start",
+            TOOL,
+            "00.100300",
+            trace=trace,
+            parent=ROOT,
+            seq=3,
+            span_name="get_weather",
+            span_kind="tool",
+        ),
+        rec(
+            "tool says hi",
+            TOOL,
+            "00.100400",
+            trace=trace,
+            parent=ROOT,
+            seq=4,
+            custom={"nested": ["x", 1]},
+            unknown_field_kept=True,
+        ),
+        rec(
+            "span_end",
+            TOOL,
+            "00.200300",
+            trace=trace,
+            parent=ROOT,
+            seq=5,
+            span_name="get_weather",
+            span_kind="tool",
+            duration_ms=100.0,
+            status="error" if fail_tool else "ok",
+        ),
+        rec(
+            "span_end",
+            ROOT,
+            "00.300100",
+            trace=trace,
+            seq=6,
+            span_name="LangGraph",
+            span_kind="graph",
+            duration_ms=300.0,
+            status="ok",
+            output={"answer": "sunny"},
+        ),
     ]
 
 
@@ -44,18 +112,22 @@ def test_ingest_then_detail_returns_records_exactly(client: Any) -> None:
     detail = client.get(f"/api/traces/{TRACE}").json()
     assert detail["records"] == records
     summary = detail["summary"]
-    assert summary["root_name"] == "LangGraph" and summary["root_kind"] == "graph"
-    assert summary["status"] == "ok" and summary["error_count"] == 0
+    assert summary["root_name"] == "LangGraph"
+    assert summary["root_kind"] == "graph"
+    assert summary["status"] == "ok"
+    assert summary["error_count"] == 0
     assert (summary["span_count"], summary["record_count"]) == (3, 7)
     assert (summary["input_tokens"], summary["output_tokens"], summary["total_tokens"]) == (12, 5, 17)
     assert summary["cost_usd"] == 0.0001
     assert summary["model"] == "fake-chat-1-2026"
     assert summary["thread_id"] == "t-1"
     assert summary["duration_ms"] == 300.0
-    assert summary["start"] == "2026-11-24T12:00:00.000100Z" and summary["end"] == "2026-11-24T12:00:00.300100Z"
+    assert summary["start"] == "2026-11-24T12:00:00.000100Z"
+    assert summary["end"] == "2026-11-24T12:00:00.300100Z"
     spans = {s["span_id"]: s for s in detail["spans"]}
     assert sorted(spans[ROOT]["children"]) == [LLM, TOOL]
-    assert spans[TOOL]["record_count"] == 3 and spans[TOOL]["parent_span_id"] == ROOT
+    assert spans[TOOL]["record_count"] == 3
+    assert spans[TOOL]["parent_span_id"] == ROOT
 
 
 def test_summary_is_the_same_whatever_the_order_and_batching(client: Any) -> None:
@@ -63,8 +135,11 @@ def test_summary_is_the_same_whatever_the_order_and_batching(client: Any) -> Non
     for record in reversed(records):  # ends before starts, one record per batch
         assert ingest(client, [record]).status_code == 200
     summary = client.get(f"/api/traces/{TRACE}").json()["summary"]
-    assert summary["status"] == "ok" and summary["span_count"] == 3 and summary["record_count"] == 7
-    assert summary["root_name"] == "LangGraph" and summary["total_tokens"] == 17
+    assert summary["status"] == "ok"
+    assert summary["span_count"] == 3
+    assert summary["record_count"] == 7
+    assert summary["root_name"] == "LangGraph"
+    assert summary["total_tokens"] == 17
     assert summary["incomplete"] is False
 
 
@@ -89,7 +164,10 @@ def test_json_array_and_gzip_bodies(client: Any) -> None:
 def test_a_batch_sent_twice_is_stored_once(client: Any) -> None:
     records = agent_trace()
     assert ingest(client, records, **{"x-aitrace-batch-id": "b-1"}).json() == {"ingested": 7}
-    assert ingest(client, records, **{"x-aitrace-batch-id": "b-1"}).json() == {"ingested": 7, "duplicate": True}
+    assert ingest(client, records, **{"x-aitrace-batch-id": "b-1"}).json() == {
+        "ingested": 7,
+        "duplicate": True,
+    }
     assert client.get("/api/health").json()["records"] == 7
 
 
@@ -145,7 +223,8 @@ def test_search_finds_events_and_attribute_values(client: Any) -> None:
     assert [(h["trace_id"], h["span_id"]) for h in hits] == [(TRACE, ROOT)]
     assert "Lisbon" in hits[0]["snippet"]
     hits = client.get("/api/search", params={"q": "tool says"}).json()["hits"]
-    assert hits[0]["event"] == "tool says hi" and hits[0]["timestamp"] == "2026-11-24T12:00:00.100400Z"
+    assert hits[0]["event"] == "tool says hi"
+    assert hits[0]["timestamp"] == "2026-11-24T12:00:00.100400Z"
     assert client.get("/api/search", params={"q": '"unbalanced AND ( OR'}).status_code == 200
 
 
@@ -175,15 +254,25 @@ def test_delete_removes_everything_of_a_trace(client: Any) -> None:
 
 def test_health_and_openapi(client: Any, db_url: str) -> None:
     health = client.get("/api/health").json()
-    assert health["status"] == "ok" and health["records"] == 0
+    assert health["status"] == "ok"
+    assert health["records"] == 0
     assert health["database"] == ("sqlite" if db_url.startswith("sqlite") else "postgresql")
     schema = client.get("/schema/openapi.json").json()
-    assert "/api/ingest" in schema["paths"] and "/api/traces/{trace_id}" in schema["paths"]
+    assert "/api/ingest" in schema["paths"]
+    assert "/api/traces/{trace_id}" in schema["paths"]
 
 
 def test_ids_in_paths_are_validated_never_looked_up(client: Any) -> None:
-    for bad in ("xyz", "4BF92F3577B34DA6A3CE929D0E0E4736", "0" * 32, TRACE + "0", "..%2F..%2Fetc%2Fpasswd",
-                "%252e%252e%252f", "..", "4bf92f3577b34da6a3ce929d0e0e473%00"):
+    for bad in (
+        "xyz",
+        "4BF92F3577B34DA6A3CE929D0E0E4736",
+        "0" * 32,
+        TRACE + "0",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%252e%252e%252f",
+        "..",
+        "4bf92f3577b34da6a3ce929d0e0e473%00",
+    ):
         for path in (f"/api/traces/{bad}", f"/api/traces/{bad}/export"):
             response = client.get(path)
             assert 400 <= response.status_code < 500, (path, response.status_code)

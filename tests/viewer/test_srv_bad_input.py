@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from conftest import TRACE, ingest, rec
 
 GOOD = rec("hello", "00f067aa0ba902b7", "00.000100")
@@ -18,9 +17,15 @@ def _line(record: Any) -> bytes:
 
 
 def _nested(depth: int) -> bytes:
-    return b'{"timestamp":"2026-11-24T12:00:00Z","level":"info","event":"x","logger":"l","service":"s",' \
-        b'"trace_id":"' + TRACE.encode() + b'","span_id":"00f067aa0ba902b7","deep":' + b"[" * depth + \
-        b"]" * depth + b"}"
+    return (
+        b'{"timestamp":"2026-11-24T12:00:00Z","level":"info","event":"x","logger":"l","service":"s",'
+        b'"trace_id":"'
+        + TRACE.encode()
+        + b'","span_id":"00f067aa0ba902b7","deep":'
+        + b"[" * depth
+        + b"]" * depth
+        + b"}"
+    )
 
 
 CASES: dict[str, tuple[bytes, dict[str, str]]] = {
@@ -43,8 +48,10 @@ CASES: dict[str, tuple[bytes, dict[str, str]]] = {
     "unknown encoding": (_line(GOOD), {"content-encoding": "br"}),
     "bad batch id": (_line(GOOD), {"x-aitrace-batch-id": "a b\tc"}),
     "future schema": (_line(GOOD), {"x-aitrace-schema": "2"}),
-    "a span_end without status": (_line({**GOOD, "event": "span_end", "span_name": "s", "span_kind": "f",
-                                         "duration_ms": 1.0}), {}),
+    "a span_end without status": (
+        _line({**GOOD, "event": "span_end", "span_name": "s", "span_kind": "f", "duration_ms": 1.0}),
+        {},
+    ),
 }
 
 
@@ -54,7 +61,9 @@ def test_bad_batches_are_refused_whole(client: Any, case: str) -> None:
     # a good record first: nothing of the batch may be written
     if not headers and not body.startswith(b"[") and case != "invalid UTF-8":
         body = _line({**GOOD, "span_id": "00f067aa0ba902b8"}) + b"\n" + body
-    response = client.post("/api/ingest", content=body, headers={"content-type": "application/x-ndjson", **headers})
+    response = client.post(
+        "/api/ingest", content=body, headers={"content-type": "application/x-ndjson", **headers}
+    )
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
     assert response.json()["error"]
     assert client.get("/api/health").json()["records"] == 0
@@ -73,19 +82,34 @@ def test_the_error_names_the_first_bad_record(client: Any) -> None:
 def test_oversized_bodies_get_413(client: Any) -> None:
     big = json.dumps([{**GOOD, "blob": "a" * 1_000_000} for _ in range(25)]).encode()
     assert len(big) > 20 * 1024 * 1024
-    assert client.post("/api/ingest", content=big, headers={"content-type": "application/json"}).status_code == 413
-    assert client.post(
-        "/api/ingest", content=gzip.compress(big), headers={"content-type": "application/json",
-                                                            "content-encoding": "gzip"}
-    ).status_code == 413
+    assert (
+        client.post("/api/ingest", content=big, headers={"content-type": "application/json"}).status_code
+        == 413
+    )
+    assert (
+        client.post(
+            "/api/ingest",
+            content=gzip.compress(big),
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+        ).status_code
+        == 413
+    )
     response = ingest(client, [{**GOOD, "blob": "a" * 10_000_000}])
-    assert response.status_code == 413 and response.json()["index"] == 0
+    assert response.status_code == 413
+    assert response.json()["index"] == 0
     assert client.get("/api/health").json()["records"] == 0
 
 
 def test_unknown_fields_and_prototype_keys_are_kept_as_data(client: Any) -> None:
-    odd = {**GOOD, "__proto__": {"polluted": True}, "constructor": {"prototype": {"x": 1}}, "a.b.__proto__": 1,
-           "<script>alert(1)</script>": "<img src=x onerror=alert(1)>", "emoji": "🙂", "nul": "a\u0000b"}
+    odd = {
+        **GOOD,
+        "__proto__": {"polluted": True},
+        "constructor": {"prototype": {"x": 1}},
+        "a.b.__proto__": 1,
+        "<script>alert(1)</script>": "<img src=x onerror=alert(1)>",
+        "emoji": "🙂",
+        "nul": "a\u0000b",
+    }
     assert ingest(client, [odd]).json() == {"ingested": 1}
     detail = client.get(f"/api/traces/{TRACE}")
     assert detail.headers["content-type"].startswith("application/json")

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aitrace_viewer.store import Store, TraceFilters
 from click.testing import CliRunner
+from conftest import TRACE, rec
 
 from aitrace_core._cli import main
-from aitrace_viewer.store import Store, TraceFilters
-from conftest import TRACE, rec
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> None:
@@ -70,7 +70,8 @@ def test_export_html_uses_the_viewer_writer(tmp_path: Path) -> None:
 def test_prune_and_db_upgrade(tmp_path: Path, db_url: str) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["db", "upgrade", "--db", db_url])
-    assert result.exit_code == 0 and "up to date" in result.output
+    assert result.exit_code == 0
+    assert "up to date" in result.output
 
     def stamp(seconds_ago: float) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - seconds_ago)) + ".000001Z"
@@ -81,11 +82,13 @@ def test_prune_and_db_upgrade(tmp_path: Path, db_url: str) -> None:
     assert runner.invoke(main, ["import", str(tmp_path / "a.jsonl"), "--db", db_url]).exit_code == 0
     assert runner.invoke(main, ["prune", "--older-than", "soon", "--db", db_url]).exit_code == 2
     result = runner.invoke(main, ["prune", "--older-than", "7d", "--db", db_url])
-    assert result.exit_code == 0 and "deleted 1 traces (5 records)" in result.output
+    assert result.exit_code == 0
+    assert "deleted 1 traces (5 records)" in result.output
     store = Store(db_url)
     try:
         assert [t["trace_id"] for t in store.list_traces(TraceFilters())[0]] == ["ef" * 16]
-        assert store.search("line") and all(h["trace_id"] == "ef" * 16 for h in store.search("line"))
+        assert store.search("line")
+        assert all(h["trace_id"] == "ef" * 16 for h in store.search("line"))
     finally:
         store.close()
 
@@ -96,8 +99,11 @@ def test_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("AITRACE_TOKEN", "from-env")
     monkeypatch.setenv("AITRACE_DB", str(tmp_path / "x.db"))
     settings = load_viewer_settings(port=9999)
-    assert settings.token == "from-env" and settings.port == 9999 and settings.host == "127.0.0.1"
+    assert settings.token == "from-env"
+    assert settings.port == 9999
+    assert settings.host == "127.0.0.1"
     assert settings.db == "sqlite:///" + str(tmp_path / "x.db")
     monkeypatch.delenv("AITRACE_DB")
-    assert load_viewer_settings().db == "sqlite:///" + os.path.join(os.environ["XDG_CONFIG_HOME"], "aitrace",
-                                                                     "logs.db")
+    assert load_viewer_settings().db == "sqlite:///" + os.path.join(
+        os.environ["XDG_CONFIG_HOME"], "aitrace", "logs.db"
+    )

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import wait_for
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_demo_serves_the_example_runs_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
         [sys.executable, "-m", "aitrace_viewer", "demo", "--port", "0", "--db", str(tmp_path / "demo.db")],
         stdout=log,

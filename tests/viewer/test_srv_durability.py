@@ -8,21 +8,29 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-
 from conftest import wait_for
 
 
 def _batch(trace_id: str, n: int, start_seq: int = 0, span: str = "00f067aa0ba902b7") -> list[dict[str, Any]]:
     return [
-        {"timestamp": f"2026-11-24T12:00:00.{start_seq + i:06d}Z", "level": "info", "event": f"step {start_seq + i}",
-         "logger": "load", "service": "load", "trace_id": trace_id, "span_id": span, "seq": start_seq + i,
-         "payload": "x" * 200}
+        {
+            "timestamp": f"2026-11-24T12:00:00.{start_seq + i:06d}Z",
+            "level": "info",
+            "event": f"step {start_seq + i}",
+            "logger": "load",
+            "service": "load",
+            "trace_id": trace_id,
+            "span_id": span,
+            "seq": start_seq + i,
+            "payload": "x" * 200,
+        }
         for i in range(n)
     ]
 
 
-def test_kill_9_during_ingest_keeps_the_database_sound_and_acknowledged_batches(tmp_path: Any,
-                                                                                 server_factory: Any) -> None:
+def test_kill_9_during_ingest_keeps_the_database_sound_and_acknowledged_batches(
+    tmp_path: Any, server_factory: Any
+) -> None:
     path = tmp_path / "logs.db"
     server = server_factory(f"sqlite:///{path}")
     acknowledged: list[str] = []
@@ -36,8 +44,11 @@ def test_kill_9_during_ingest_keeps_the_database_sound_and_acknowledged_batches(
                     return
                 trace_id = f"{worker + 1:08x}{i + 1:024x}"
                 try:
-                    response = http.post(server.url + "/api/ingest", json=_batch(trace_id, 200),
-                                         headers={"x-aitrace-batch-id": trace_id})
+                    response = http.post(
+                        server.url + "/api/ingest",
+                        json=_batch(trace_id, 200),
+                        headers={"x-aitrace-batch-id": trace_id},
+                    )
                 except httpx.HTTPError:
                     return  # the server is gone
                 if response.status_code == 200:
@@ -79,8 +90,12 @@ def test_eight_clients_at_once_lose_nothing(db_url: str, server_factory: Any) ->
             for b in range(batches):
                 records = []
                 for t, trace_id in enumerate(traces):
-                    records += _batch(trace_id, per_client // len(traces), start_seq=(worker * batches + b) * 25,
-                                      span=f"{worker + 1:08x}{t + 1:08x}")
+                    records += _batch(
+                        trace_id,
+                        per_client // len(traces),
+                        start_seq=(worker * batches + b) * 25,
+                        span=f"{worker + 1:08x}{t + 1:08x}",
+                    )
                 response = http.post(server.url + "/api/ingest", json=records)
                 statuses.append(response.status_code)
                 assert response.status_code == 200, response.text

@@ -1,4 +1,4 @@
-"""End to end: instrumented code → the shipper → a real server process on 127.0.0.1 → the API, record for record."""
+"""End to end: instrumented code → the shipper → a real server process → the API, record for record."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from aitrace_viewer.store import parse_ts
+from conftest import wait_for
 
 import aitrace_core
 from aitrace_core import auto_span, get_logger
 from aitrace_core._runtime import runtime
 from aitrace_core._serialize import dumps
-from aitrace_viewer.store import parse_ts
-from conftest import wait_for
 
 log = get_logger("e2e")
 
@@ -58,8 +58,13 @@ def _workload() -> None:
 def test_what_was_emitted_is_what_the_api_returns(db_url: str, server_factory: Any) -> None:
     server = server_factory(db_url)
     tapped, tap = _emitted()
-    aitrace_core.configure(service_name="e2e", target=server.url + "/api/ingest", processors=[tap], batch_size=3,
-                           flush_interval=0.05)
+    aitrace_core.configure(
+        service_name="e2e",
+        target=server.url + "/api/ingest",
+        processors=[tap],
+        batch_size=3,
+        flush_interval=0.05,
+    )
     _workload()
     assert aitrace_core.flush(timeout=20)
     expected = [json.loads(dumps(r, runtime.limits)) for r in tapped]
@@ -79,15 +84,26 @@ def test_what_was_emitted_is_what_the_api_returns(db_url: str, server_factory: A
         assert summary["span_count"] == len({r["span_id"] for r in records})
         assert summary["service"] == "e2e"
     statuses = {t["root_name"]: t for t in listed}
-    assert statuses["fails"]["status"] == "error" and statuses["fails"]["error_count"] == 1
-    assert statuses["answer"]["status"] == "ok" and statuses["answer"]["total_tokens"]
+    assert statuses["fails"]["status"] == "error"
+    assert statuses["fails"]["error_count"] == 1
+    assert statuses["answer"]["status"] == "ok"
+    assert statuses["answer"]["total_tokens"]
     assert statuses["answer"]["model"] == "fake-chat-1"
 
 
 def test_the_event_stream_announces_new_traces(tmp_path: Any, server_factory: Any) -> None:
     server = server_factory(f"sqlite:///{tmp_path / 'logs.db'}")
-    record = {"timestamp": "2026-11-24T12:00:00.000001Z", "level": "info", "event": "span_start", "logger": "l",
-              "service": "s", "trace_id": "ab" * 16, "span_id": "cd" * 8, "span_name": "root", "span_kind": "chain"}
+    record = {
+        "timestamp": "2026-11-24T12:00:00.000001Z",
+        "level": "info",
+        "event": "span_start",
+        "logger": "l",
+        "service": "s",
+        "trace_id": "ab" * 16,
+        "span_id": "cd" * 8,
+        "span_name": "root",
+        "span_kind": "chain",
+    }
     seen: list[str] = []
     with httpx.Client(timeout=30) as client, client.stream("GET", server.url + "/api/stream") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")

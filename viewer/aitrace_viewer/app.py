@@ -22,8 +22,8 @@ from litestar.template.config import TemplateConfig
 
 from . import __version__
 from .api import api_router
-from .settings import ViewerSettings, parse_age
 from .security import Guard, is_loopback
+from .settings import ViewerSettings, parse_age
 from .store import Store
 
 __all__ = ["ConfigurationRefused", "create_app"]
@@ -57,7 +57,9 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
             media_type=MediaType.JSON,
         )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return Response({"error": "internal server error", "detail": None}, status_code=500, media_type=MediaType.JSON)
+    return Response(
+        {"error": "internal server error", "detail": None}, status_code=500, media_type=MediaType.JSON
+    )
 
 
 def _page_handlers() -> list[Any]:
@@ -76,7 +78,7 @@ def _paths(handlers: list[Any]) -> set[str]:
 
 
 def create_app(settings: ViewerSettings | None = None, *, store: Store | None = None) -> Litestar:
-    """The server app. ``store`` lets a caller share an open store (tests); otherwise it opens ``settings.db``."""
+    """The server app. ``store``: an open store to use (tests); by default it opens ``settings.db``."""
     settings = settings or ViewerSettings()
     check_settings(settings)
     handlers: list[Any] = [api_router]
@@ -94,7 +96,9 @@ def create_app(settings: ViewerSettings | None = None, *, store: Store | None = 
         app.state.stopping = False
         pruner = None
         if settings.max_age:
-            pruner = asyncio.create_task(_prune_forever(app, parse_age(settings.max_age), settings.prune_interval))
+            pruner = asyncio.create_task(
+                _prune_forever(app, parse_age(settings.max_age), settings.prune_interval)
+            )
         try:
             yield
         finally:

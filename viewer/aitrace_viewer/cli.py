@@ -89,7 +89,11 @@ def _served_url(server: Any, settings: ViewerSettings) -> str:
 @click.command("serve")
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
-@click.option("--db", default=None, help="sqlite:///path.db, a path, or postgresql://… (default ~/.config/aitrace/logs.db).")
+@click.option(
+    "--db",
+    default=None,
+    help="sqlite:///path.db, a path, or postgresql://… (default ~/.config/aitrace/logs.db).",
+)
 @click.option("--token", default=None, help="Bearer token every route requires (or AITRACE_TOKEN).")
 def serve_cmd(host: str | None, port: int | None, db: str | None, token: str | None) -> None:
     """Run the aitrace server."""
@@ -121,7 +125,9 @@ def _wait_started(server: Any, timeout: float = 30.0) -> bool:
 
 @click.command("demo")
 @click.option("--port", type=int, default=None, help="Port (default 8000; 0 picks a free one).")
-@click.option("--db", default=None, help="Database (default the embedded SQLite at ~/.config/aitrace/logs.db).")
+@click.option(
+    "--db", default=None, help="Database (default the embedded SQLite at ~/.config/aitrace/logs.db)."
+)
 def demo_cmd(port: int | None, db: str | None) -> None:
     """Start the server, send the offline example runs to it, print the URL, and keep serving."""
     from .demo import run_demo_scenarios
@@ -182,7 +188,11 @@ def import_cmd(path: Path, db: str | None) -> None:
     total_records = duplicates = 0
     try:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=False
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            transient=False,
         ) as progress:
             task = progress.add_task("importing", total=sum(f.stat().st_size for f in files))
             base = 0
@@ -213,11 +223,23 @@ def import_cmd(path: Path, db: str | None) -> None:
 
 @click.command("export")
 @click.argument("trace_id")
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write one self-contained HTML viewer file instead.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file (default stdout).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write one self-contained HTML viewer file instead.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file (default stdout).",
+)
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def export_cmd(trace_id: str, fmt: str, html: Path | None, output: Path | None, db: str | None) -> None:
     """Write a trace's records as JSON, JSONL or CSV (or a standalone HTML page with --html)."""
@@ -236,7 +258,7 @@ def export_cmd(trace_id: str, fmt: str, html: Path | None, output: Path | None, 
         raise click.ClickException(f"no trace {trace_id}")
     if html is not None:
         try:
-            from . import export_html  # type: ignore[attr-defined]  # the UI's module
+            from . import export_html  # the UI's module
         except ImportError:
             raise click.ClickException("HTML export is not available in this build") from None
         export_html.write_html(records, html)

@@ -1,8 +1,8 @@
 """Guards every request before it reaches a route: path, Host (DNS rebinding), Origin (drive-by writes),
 bearer token, and the security headers on every response.
 
-It wraps the whole ASGI handler of the app (not a per-route middleware), so 404s, the OpenAPI schema and static
-files get the same treatment as the API.
+It wraps the whole ASGI handler of the app (not a per-route middleware), so 404s, the OpenAPI schema and
+static files get the same treatment as the API.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def cookie_value(token: str) -> str:
 class Guard:
     """ASGI wrapper. ``bound_host`` is the address the server listens on."""
 
-    def __init__(self, app: ASGIApp, *, bound_host: str, token: str | None, allowed_hosts: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, bound_host: str, token: str | None, allowed_hosts: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.token = token
         self.cookie = cookie_value(token) if token else None
@@ -76,14 +78,15 @@ class Guard:
         self.hosts = {"localhost", "127.0.0.1", "::1", _host_name(bound_host)} | extra
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind: str = scope["type"]
+        if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         refusal = self._check(scope, headers)
         if refusal is not None:
             status, message, extra = refusal
-            if scope["type"] == "websocket":
+            if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
                 return
             await self._answer(send, status, {"error": message, "detail": None}, extra)
@@ -98,11 +101,18 @@ class Guard:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _check(self, scope: Scope, headers: dict[str, str]) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
+    def _check(
+        self, scope: Scope, headers: dict[str, str]
+    ) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").lower()
         path = scope["path"]
-        if "%2f" in raw_path or "%5c" in raw_path or "%2e" in raw_path or "\\" in path or "/../" in path + "/" or (
-            "/./" in path + "/"
+        if (
+            "%2f" in raw_path
+            or "%5c" in raw_path
+            or "%2e" in raw_path
+            or "\\" in path
+            or "/../" in path + "/"
+            or ("/./" in path + "/")
         ):
             return 400, "path not allowed", []
         host = headers.get("host")
@@ -125,30 +135,38 @@ class Guard:
         if self.token is None:
             return None
         auth = headers.get("authorization", "")
-        if auth[:7].lower() == "bearer " and hmac.compare_digest(auth[7:].strip().encode(), self.token.encode()):
+        if auth[:7].lower() == "bearer " and hmac.compare_digest(
+            auth[7:].strip().encode(), self.token.encode()
+        ):
             return None
         cookie_header = headers.get("cookie")
         if cookie_header and self.cookie:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(cookie_header)
-            except Exception:  # noqa: BLE001 - a malformed cookie is just no cookie
+            except Exception:
                 jar = SimpleCookie()
             morsel = jar.get(COOKIE_NAME)
             if morsel is not None and hmac.compare_digest(morsel.value.encode(), self.cookie.encode()):
                 return None
-        if method == "GET" and scope["type"] == "http":
+        if method == "GET" and str(scope["type"]) == "http":
             query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
             given = next((v for k, v in query if k == "token"), None)
             if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
                 rest = urlencode([(k, v) for k, v in query if k != "token"])
                 location = scope["path"] + ("?" + rest if rest else "")
                 cookie = f"{COOKIE_NAME}={self.cookie}; Path=/; HttpOnly; SameSite=Strict"
-                return 303, "token accepted", [(b"location", location.encode()), (b"set-cookie", cookie.encode())]
+                return (
+                    303,
+                    "token accepted",
+                    [(b"location", location.encode()), (b"set-cookie", cookie.encode())],
+                )
         return 401, "missing or wrong token", [(b"www-authenticate", b'Bearer realm="aitrace"')]
 
     @staticmethod
-    async def _answer(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
+    async def _answer(
+        send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]
+    ) -> None:
         payload = json.dumps(body).encode()
         headers = [
             (b"content-type", b"application/json"),
@@ -157,5 +175,7 @@ class Guard:
             *SECURITY_HEADERS,
             *extra,
         ]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+        start: Any = {"type": "http.response.start", "status": status, "headers": headers}
+        body_event: Any = {"type": "http.response.body", "body": payload}
+        await send(start)
+        await send(body_event)

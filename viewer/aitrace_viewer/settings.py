@@ -1,4 +1,4 @@
-"""Server settings: the same layers as ``aitrace_core`` (command line > ``AITRACE_*`` env > config file > defaults)."""
+"""Server settings, in aitrace_core's layers: command line > ``AITRACE_*`` env > config file > defaults."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def default_db_url() -> str:
 
 
 class ViewerSettings(_FileSettings):
-    """Settings of ``aitrace serve`` (keys in the shared config file: ``host``, ``port``, ``db``, ``token``, …)."""
+    """Settings of ``aitrace serve`` (shared config file keys: ``host``, ``port``, ``db``, ``token``, …)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

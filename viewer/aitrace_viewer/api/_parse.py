@@ -1,14 +1,14 @@
-"""Ingest bodies → validated records. Pure functions; every refusal is an :class:`IngestError` with a status."""
+"""Ingest bodies → validated records. Every refusal is an :class:`IngestError` with a status."""
 
 from __future__ import annotations
 
-import json
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import fastjsonschema
+import msgspec
 
 from aitrace_core._schema import record_schema
 
@@ -31,26 +31,33 @@ def validator() -> Callable[[Any], Any]:
     schema = dict(record_schema())
     schema.pop("$schema", None)
     schema.pop("$id", None)
-    return fastjsonschema.compile(schema)  # type: ignore[no-any-return]
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema)
+    return compiled
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+_decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
 
 
-def _decode(text: str, where: str) -> Any:
+def _decode(data: bytes, where: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _decoder.decode(data)
     except RecursionError:
         raise IngestError(400, f"{where}: nested too deeply") from None
-    except ValueError as exc:
+    except UnicodeDecodeError as exc:
+        raise IngestError(400, f"{where}: not valid UTF-8 (byte {exc.start})") from None
+    except msgspec.DecodeError as exc:
         raise IngestError(400, f"{where}: invalid JSON: {exc}") from None
 
 
-def _check(index: int, record: Any, max_record_bytes: int) -> str:
-    """Validate one record and return its JSON text as stored."""
+def _check(index: int, record: Any, size: int, max_record_bytes: int) -> None:
+    """Validate one record (``size``: the length of its JSON text)."""
     if not isinstance(record, dict):
         raise IngestError(400, f"record {index}: not a JSON object", index)
+    if size > max_record_bytes:
+        raise IngestError(
+            413, f"record {index}: {size:,} bytes, over the per-record limit of {max_record_bytes:,}", index
+        )
     try:
         validator()(record)
     except fastjsonschema.JsonSchemaValueException as exc:
@@ -61,41 +68,38 @@ def _check(index: int, record: Any, max_record_bytes: int) -> str:
             shown = shown[:77] + "..."
         where = f"{name}: " if name else ""
         raise IngestError(400, f"record {index}: {where}{shown} {message}", index) from None
-    try:
-        raw = json.dumps(record, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    except RecursionError:
-        raise IngestError(400, f"record {index}: nested too deeply", index) from None
-    if len(raw) > max_record_bytes:
-        raise IngestError(
-            413, f"record {index}: {len(raw):,} bytes, over the per-record limit of {max_record_bytes:,}", index
-        )
-    return raw
 
 
 def parse_batch(body: bytes, max_record_bytes: int) -> tuple[list[dict[str, Any]], list[str]]:
-    """A JSON array or JSONL → ``(records, their JSON texts)``; the first problem raises :class:`IngestError`."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise IngestError(400, f"body is not valid UTF-8 (byte {exc.start})") from None
-    stripped = text.lstrip("\ufeff \t\r\n")
+    """A JSON array or JSONL → ``(records, their JSON texts)``; the first problem raises :class:`IngestError`.
+
+    A JSONL record is stored as the very line it came in; a record of a JSON array as its compact encoding.
+    """
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     records: list[dict[str, Any]] = []
     raws: list[str] = []
-    if stripped.startswith("["):
+    if stripped.startswith(b"["):
         items = _decode(stripped, "body")
         if not isinstance(items, list):
             raise IngestError(400, "body: expected a JSON array of records")
         for index, item in enumerate(items):
-            raws.append(_check(index, item, max_record_bytes))
+            try:
+                raw = _encoder.encode(item).decode("utf-8")
+            except RecursionError:
+                raise IngestError(400, f"record {index}: nested too deeply", index) from None
+            _check(index, item, len(raw), max_record_bytes)
+            raws.append(raw)
             records.append(item)
         return records, raws
     index = 0
-    for line in stripped.split("\n"):
-        if not line.strip():
+    for line in stripped.split(b"\n"):
+        line = line.strip()
+        if not line:
             continue
         item = _decode(line, f"record {index}")
-        raws.append(_check(index, item, max_record_bytes))
+        _check(index, item, len(line), max_record_bytes)
         records.append(item)
+        raws.append(line.decode("utf-8"))
         index += 1
     return records, raws
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -20,7 +21,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .. import __version__
-from ..store import Store, TraceFilters, parse_ts
+from ..store import IngestResult, Store, TraceFilters, parse_ts
 from ._parse import BodyReader, IngestError, parse_batch
 
 __all__ = ["api_router", "notify_changed"]
@@ -83,23 +84,28 @@ async def ingest(request: Request[Any, Any, Any], state: State) -> Response[Any]
         if length is not None and length.isdigit() and not encoding and int(length) > limit:
             raise IngestError(413, f"body over the limit of {limit:,} bytes")
         body = await BodyReader(limit, encoding).read(request.stream())
-        records, raws = await anyio.to_thread.run_sync(parse_batch, body, settings.max_record_bytes)
+        store = _store(state)
+
+        def parse_and_store() -> tuple[int, IngestResult]:  # one trip to a worker thread
+            records, raws = parse_batch(body, settings.max_record_bytes)
+            return len(records), store.ingest(records, raws, batch_id)
+
+        count, result = await anyio.to_thread.run_sync(parse_and_store)
     except IngestError as exc:
         content: dict[str, Any] = {"error": exc.message, "detail": None}
         if exc.index is not None:
             content["index"] = exc.index
         return Response(content, status_code=exc.status)
-    store = _store(state)
-    try:
-        result = await anyio.to_thread.run_sync(store.ingest, records, raws, batch_id)
     except (OperationalError, DBAPIError) as exc:
         if isinstance(exc, OperationalError) or getattr(exc.orig, "sqlstate", "") in ("40001", "40P01"):
             return Response(
-                {"error": "database busy, retry", "detail": None}, status_code=503, headers={"Retry-After": "1"}
+                {"error": "database busy, retry", "detail": None},
+                status_code=503,
+                headers={"Retry-After": "1"},
             )
         raise
     if result.duplicate:
-        return Response({"ingested": len(records), "duplicate": True})
+        return Response({"ingested": count, "duplicate": True})
     notify_changed(state)
     return Response({"ingested": result.ingested})
 
@@ -137,7 +143,9 @@ async def list_traces(
         q=q or None,
     )
     try:
-        traces, next_cursor = await anyio.to_thread.run_sync(_store(state).list_traces, filters, limit, cursor)
+        traces, next_cursor = await anyio.to_thread.run_sync(
+            _store(state).list_traces, filters, limit, cursor
+        )
     except ValueError:
         raise BadRequest(detail="cursor is not one this server made") from None
     return {"traces": traces, "next_cursor": next_cursor}
@@ -147,7 +155,9 @@ async def list_traces(
 async def trace_detail(state: State, trace_id: str) -> Response[bytes]:
     document = await anyio.to_thread.run_sync(_store(state).trace_json, _trace_id(trace_id))
     if document is None:
-        return Response(b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json")
+        return Response(
+            b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json"
+        )
     return _json(document)
 
 
@@ -163,7 +173,9 @@ async def thread_detail(state: State, thread_id: str) -> dict[str, Any]:
 
 @get("/search", summary="Full-text search over events and attribute values")
 async def search(
-    state: State, q: str = Parameter(min_length=1, max_length=1000), limit: int = Parameter(default=50, ge=1, le=500)
+    state: State,
+    q: str = Parameter(min_length=1, max_length=1000),
+    limit: int = Parameter(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
     hits = await anyio.to_thread.run_sync(_store(state).search, q, limit)
     return {"hits": hits}
@@ -171,7 +183,17 @@ async def search(
 
 def csv_text(records: list[dict[str, Any]]) -> str:
     """Records as CSV: the standard columns first, then every other field (JSON for non-strings)."""
-    first = ["timestamp", "level", "event", "logger", "service", "trace_id", "span_id", "parent_span_id", "seq"]
+    first = [
+        "timestamp",
+        "level",
+        "event",
+        "logger",
+        "service",
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "seq",
+    ]
     extra: dict[str, None] = {}
     for record in records:
         for key in record:
@@ -200,7 +222,9 @@ async def export_trace(
     trace_id = _trace_id(trace_id)
     records = await anyio.to_thread.run_sync(_store(state).trace_records, trace_id)
     if not records:
-        return Response(b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json")
+        return Response(
+            b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json"
+        )
     if format == "json":
         body, media = json.dumps(records, ensure_ascii=False, indent=1), "application/json"
     elif format == "csv":
@@ -244,10 +268,8 @@ async def stream(state: State) -> ServerSentEvent:
         yield ServerSentEventMessage(event="ping", data="")
         while not state.get("stopping"):
             changed: asyncio.Event = state.changed
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(changed.wait(), timeout=1.0)
-            except asyncio.TimeoutError:
-                pass
             for updated, summary in await anyio.to_thread.run_sync(store.changes_since, seen):
                 seen = max(seen, updated)
                 yield ServerSentEventMessage(event="trace", data=json.dumps(summary))
@@ -260,6 +282,16 @@ async def stream(state: State) -> ServerSentEvent:
 
 api_router = Router(
     path="/api",
-    route_handlers=[ingest, list_traces, trace_detail, thread_detail, search, export_trace, delete_trace, health, stream],
+    route_handlers=[
+        ingest,
+        list_traces,
+        trace_detail,
+        thread_detail,
+        search,
+        export_trace,
+        delete_trace,
+        health,
+        stream,
+    ],
     tags=["api"],
 )

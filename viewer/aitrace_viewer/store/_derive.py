@@ -177,7 +177,7 @@ class SpanDelta:
 def span_deltas(records: list[dict[str, Any]], ts: list[int]) -> dict[tuple[str, str], SpanDelta]:
     """Group a batch by span."""
     out: dict[tuple[str, str], SpanDelta] = {}
-    for record, ts_us in zip(records, ts):
+    for record, ts_us in zip(records, ts, strict=True):
         key = (record["trace_id"], record["span_id"])
         delta = out.get(key)
         if delta is None:

@@ -1,4 +1,4 @@
-"""Engines: on SQLite one writer connection (``BEGIN IMMEDIATE``) plus a reader pool; on PostgreSQL one pool."""
+"""Engines: on SQLite one writer connection (``BEGIN IMMEDIATE``) and a reader pool; on PostgreSQL a pool."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# SQL is written out in full, and composed only from constants and placeholders in this module:
+# ruff: noqa: E501, S608
 """The store: raw records (the source of truth) plus span and trace summaries kept up to date at ingest."""
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import BindParameter, Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from ._derive import format_ts, parse_ts, search_text, span_deltas
@@ -148,8 +150,28 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
-    (trace_id, _root, root_name, root_kind, service, start_us, end_us, _last, duration_ms, span_count, record_count,
-     error_count, status, input_tokens, output_tokens, total_tokens, cost_usd, model, thread_id, incomplete) = row[:20]
+    (
+        trace_id,
+        _root,
+        root_name,
+        root_kind,
+        service,
+        start_us,
+        end_us,
+        _last,
+        duration_ms,
+        span_count,
+        record_count,
+        error_count,
+        status,
+        input_tokens,
+        output_tokens,
+        total_tokens,
+        cost_usd,
+        model,
+        thread_id,
+        incomplete,
+    ) = row[:20]
     return {
         "trace_id": trace_id,
         "root_name": root_name,
@@ -180,7 +202,9 @@ class Store:
         self.writer, self.reader = make_engines(url)
         self.dialect = self.writer.dialect.name
         self.pg = self.dialect == "postgresql"
-        self._write_lock = threading.Lock()  # one writer per process on SQLite (BEGIN IMMEDIATE across processes)
+        self._write_lock = (
+            threading.Lock()
+        )  # one writer per process on SQLite (BEGIN IMMEDIATE across processes)
         if migrate:
             upgrade(self.writer)
 
@@ -198,7 +222,9 @@ class Store:
     def _write(self) -> Iterator[Connection]:
         raise NotImplementedError  # pragma: no cover
 
-    def ingest(self, records: list[dict[str, Any]], raws: list[str], batch_id: str | None = None) -> IngestResult:
+    def ingest(
+        self, records: list[dict[str, Any]], raws: list[str], batch_id: str | None = None
+    ) -> IngestResult:
         """Store one validated batch in one transaction; a batch id seen before stores nothing."""
         if not records:
             return IngestResult(0)
@@ -207,7 +233,7 @@ class Store:
         trace_ids = sorted({key[0] for key in deltas})
         pg = self.pg
         rows = []
-        for record, raw, ts_us in zip(records, raws, ts):
+        for record, raw, ts_us in zip(records, raws, ts, strict=True):
             seq = record.get("seq")
             rows.append(
                 {
@@ -243,9 +269,9 @@ class Store:
                     [{"t": t} for t in trace_ids],
                 )
                 conn.execute(
-                    text("SELECT trace_id FROM traces WHERE trace_id IN :ids ORDER BY trace_id FOR UPDATE").bindparams(
-                        bindparam("ids", expanding=True)
-                    ),
+                    text(
+                        "SELECT trace_id FROM traces WHERE trace_id IN :ids ORDER BY trace_id FOR UPDATE"
+                    ).bindparams(bindparam("ids", expanding=True)),
                     {"ids": trace_ids},
                 )
                 conn.execute(
@@ -288,7 +314,15 @@ class Store:
                     )
                 finally:
                     cursor.close()
-            conn.execute(text(_UPSERT_SPANS), [d.row() for d in deltas.values()])
+            span_rows = [d.row() for d in deltas.values()]
+            if pg:
+                conn.execute(text(_UPSERT_SPANS), span_rows)
+            else:  # the same SQL straight to sqlite3: SQLAlchemy's per-row parameter handling costs more here
+                raw_cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    raw_cursor.executemany(_UPSERT_SPANS, span_rows)
+                finally:
+                    raw_cursor.close()
             self._summarise(conn, trace_ids, now_us)
         return IngestResult(len(records), trace_ids=trace_ids)
 
@@ -303,8 +337,24 @@ class Store:
             for row in conn.execute(roots_q, {"ids": chunk}):
                 roots.setdefault(row[0], row)
             for row in conn.execute(aggregate, {"ids": chunk}):
-                (trace_id, span_count, record_count, error_count, start_us, last_us, max_end, in_tok, out_tok,
-                 tot_tok, cost, model, thread_id, incomplete, open_spans, any_service) = row
+                (
+                    trace_id,
+                    span_count,
+                    record_count,
+                    error_count,
+                    start_us,
+                    last_us,
+                    max_end,
+                    in_tok,
+                    out_tok,
+                    tot_tok,
+                    cost,
+                    model,
+                    thread_id,
+                    incomplete,
+                    open_spans,
+                    any_service,
+                ) = row
                 root = roots.get(trace_id)
                 if root is None:
                     root_span_id = root_name = root_kind = None
@@ -312,12 +362,25 @@ class Store:
                     end_us = max_end if max_end is not None else last_us
                     duration = None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
                 else:
-                    _t, root_span_id, root_name, root_kind, service, _s, root_end, root_dur, root_status, has_end = root
+                    (
+                        _t,
+                        root_span_id,
+                        root_name,
+                        root_kind,
+                        service,
+                        _s,
+                        root_end,
+                        root_dur,
+                        root_status,
+                        has_end,
+                    ) = root
                     ended = bool(has_end)
                     status = (root_status or "ok") if ended else "running"
                     end_us = root_end if ended else last_us
-                    duration = root_dur if ended and root_dur is not None else (
-                        None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                    duration = (
+                        root_dur
+                        if ended and root_dur is not None
+                        else (None if start_us is None or end_us is None else (end_us - start_us) / 1000.0)
                     )
                     service = service or any_service
                 out.append(
@@ -341,7 +404,9 @@ class Store:
                         "cost_usd": cost,
                         "model": model,
                         "thread_id": thread_id,
-                        "incomplete": 1 if incomplete or (ended and open_spans) or root is None and ended else 0,
+                        "incomplete": 1
+                        if incomplete or (ended and open_spans) or (root is None and ended)
+                        else 0,
                         "updated_us": now_us,
                     }
                 )
@@ -355,19 +420,22 @@ class Store:
     def _delete(self, trace_ids: list[str]) -> int:
         if not trace_ids:
             return 0
-        ids = bindparam("ids", expanding=True)
+        ids: BindParameter[Any] = bindparam("ids", expanding=True)
         with self._write_lock, self.writer.begin() as conn:
             if not self.pg:
                 conn.execute(
-                    text("DELETE FROM records_fts WHERE rowid IN (SELECT id FROM records WHERE trace_id IN :ids)")
-                    .bindparams(ids),
+                    text(
+                        "DELETE FROM records_fts WHERE rowid IN (SELECT id FROM records WHERE trace_id IN :ids)"
+                    ).bindparams(ids),
                     {"ids": trace_ids},
                 )
             deleted = conn.execute(
                 text("DELETE FROM records WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids}
             ).rowcount
             conn.execute(text("DELETE FROM spans WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids})
-            conn.execute(text("DELETE FROM traces WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids})
+            conn.execute(
+                text("DELETE FROM traces WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids}
+            )
         return int(deleted or 0)
 
     def prune(self, older_than_s: float) -> tuple[int, int]:
@@ -430,7 +498,9 @@ class Store:
             params["span_name"] = f.span_name
         if f.q:
             if self.pg:
-                where.append("trace_id IN (SELECT trace_id FROM records WHERE search @@ plainto_tsquery('simple', :q))")
+                where.append(
+                    "trace_id IN (SELECT trace_id FROM records WHERE search @@ plainto_tsquery('simple', :q))"
+                )
                 params["q"] = f.q
             else:
                 match = fts_query(f.q)
@@ -472,9 +542,14 @@ class Store:
                 text(f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = :t ORDER BY start_us, span_id"),
                 {"t": trace_id},
             ).all()
-            raws = conn.execute(
-                text("SELECT raw FROM records WHERE trace_id = :t ORDER BY ts_us, seq, id"), {"t": trace_id}
-            ).scalars().all()
+            raws = (
+                conn.execute(
+                    text("SELECT raw FROM records WHERE trace_id = :t ORDER BY ts_us, seq, id"),
+                    {"t": trace_id},
+                )
+                .scalars()
+                .all()
+            )
         children: dict[str, list[str]] = {}
         for row in span_rows:
             if row[1] is not None:
@@ -492,7 +567,20 @@ class Store:
                 "record_count": count,
                 "children": children.get(sid, []),
             }
-            for (sid, parent, name, kind, start, end, _last, duration, status, count, _has_start, has_end) in span_rows
+            for (
+                sid,
+                parent,
+                name,
+                kind,
+                start,
+                end,
+                _last,
+                duration,
+                status,
+                count,
+                _has_start,
+                has_end,
+            ) in span_rows
         ]
         return (
             '{"summary":'
@@ -506,9 +594,14 @@ class Store:
 
     def trace_records(self, trace_id: str) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:
-            raws = conn.execute(
-                text("SELECT raw FROM records WHERE trace_id = :t ORDER BY ts_us, seq, id"), {"t": trace_id}
-            ).scalars().all()
+            raws = (
+                conn.execute(
+                    text("SELECT raw FROM records WHERE trace_id = :t ORDER BY ts_us, seq, id"),
+                    {"t": trace_id},
+                )
+                .scalars()
+                .all()
+            )
         return [json.loads(r) for r in raws]
 
     def search(self, q: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -534,8 +627,13 @@ class Store:
         for trace_id, span_id, ts_us, event, extra in rows:
             snippet = extra if not self.pg else _snippet(json.loads(extra), q)
             hits.append(
-                {"trace_id": trace_id, "span_id": span_id, "timestamp": format_ts(ts_us), "event": event,
-                 "snippet": snippet}
+                {
+                    "trace_id": trace_id,
+                    "span_id": span_id,
+                    "timestamp": format_ts(ts_us),
+                    "event": event,
+                    "snippet": snippet,
+                }
             )
         return hits
 
