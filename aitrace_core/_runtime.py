@@ -59,8 +59,12 @@ class _Runtime:
         if sink is None and not self.configured and self.auto_configure is not None:
             with self.lock:
                 if not self.configured:
-                    with contextlib.suppress(Exception):
+                    try:
                         self.auto_configure()
+                    except Exception as exc:  # e.g. a bad AITRACE_* value: say so once, then stay quiet
+                        self.configured = True
+                        with contextlib.suppress(Exception):
+                            _internal.warning("aitrace: not configured, records are dropped: %s", exc)
             sink = self.sink
         return sink
 

@@ -68,8 +68,8 @@ def default_spill_dir() -> Path:
 
 
 class ShipperStats(dict[str, int]):
-    """Counters: ``accepted``, ``sent``, ``written``, ``spilled``, ``dropped_queue_full``, ``rejected``,
-    ``dropped_io``, ``retries``, ``batches``."""
+    """Counters: ``accepted``, ``sent``, ``written``, ``spilled``, ``dropped_queue_full``, ``dropped_closed``
+    (written after shutdown), ``rejected``, ``dropped_io``, ``retries``, ``batches``."""
 
 
 class _RateLimited:
@@ -388,8 +388,8 @@ class Shipper:
         self.max_queue_bytes = max_queue_bytes
         self.exit_timeout = exit_timeout
         self.counters = ShipperStats(
-            accepted=0, sent=0, written=0, spilled=0, dropped_queue_full=0, rejected=0, dropped_io=0,
-            retries=0, batches=0,
+            accepted=0, sent=0, written=0, spilled=0, dropped_queue_full=0, dropped_closed=0, rejected=0,
+            dropped_io=0, retries=0, batches=0,
         )
         target_str = os.fspath(target)
         self.target_description = target_str
@@ -450,7 +450,7 @@ class Shipper:
             size = len(line)
             with self._cond:
                 if self._closed:
-                    self.counters["dropped_queue_full"] += 1
+                    self.counters["dropped_closed"] += 1
                     return False
                 if len(self._queue) >= self.max_queue or self._queued_bytes + size > self.max_queue_bytes:
                     self.counters["dropped_queue_full"] += 1

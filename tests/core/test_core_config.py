@@ -111,3 +111,26 @@ def test_missing_or_malformed_config_file(tmp_path: Path, monkeypatch: pytest.Mo
 def test_bad_target_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="target"):
         aitrace_core.configure(target="http://")
+
+
+def test_bad_environment_without_configure_never_breaks_the_app(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aitrace_core._runtime import runtime
+
+    monkeypatch.setattr(runtime, "configured", False)
+    monkeypatch.setattr(runtime, "sink", None)
+    monkeypatch.setenv("AITRACE_BATCH_SIZE", "many")
+
+    @aitrace_core.auto_span
+    def work() -> int:
+        aitrace_core.get_logger("app").info("inside")
+        return 5
+
+    with caplog.at_level("WARNING", logger="aitrace"):
+        assert work() == 5
+        assert work() == 5
+    warnings = [r.getMessage() for r in caplog.records if r.name == "aitrace"]
+    assert len(warnings) == 1  # said once, not per record
+    assert "batch_size" in warnings[0]
+    assert aitrace_core.current_shipper() is None

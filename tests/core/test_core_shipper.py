@@ -367,3 +367,12 @@ def test_buffered_logger_flushes_on_exit(tmp_path: Path) -> None:
     assert {r["trace_id"] for r in records} == {job.trace_id}
     assert records[0]["job_id"] == 7
     assert {r["service"] for r in records} == {"jobs"}
+
+
+def test_records_written_after_shutdown_are_counted_not_raised(tmp_path: Path) -> None:
+    shipper = Shipper(tmp_path / "out.jsonl")
+    shipper.write(_line(0))
+    shipper.shutdown()
+    assert shipper.write(_line(1)) is False
+    stats = shipper.stats()
+    assert (stats["written"], stats["dropped_closed"], stats["dropped_queue_full"]) == (1, 1, 0)
