@@ -68,7 +68,7 @@ function toolCallBox(call, ctx) {
     h("div", { class: "tool-call-head" },
       h("span", { class: "tool-name" }, String(call.name)),
       call.id ? chip(String(call.id), "chip-id", "tool call id") : null,
-      target ? spanLink(ctx, target, `→ tool span ${target.name}`) : h("span", { class: "muted" }, "no tool span with this id")),
+      target ? spanLink(ctx, target, `→ ${target.name}`) : h("span", { class: "muted" }, "no tool span with this id")),
     args === null || args === undefined ? null
       : typeof args === "object" ? jsonTree(args, { path: "$.arguments", maxInitialDepth: 3 })
         : h("pre", { class: "text-block" }, String(args)));

@@ -50,7 +50,7 @@ export function mountTraceView(root, tree, opts = {}) {
   const expandBtn = h("button", { type: "button", id: "expand-all" }, "Expand all");
   const collapseBtn = h("button", { type: "button", id: "collapse-all" }, "Collapse all");
   const counter = h("span", { class: "muted tree-count" });
-  const find = h("input", { type: "search", class: "tree-find", placeholder: "find span… (Enter: next)", "aria-label": "find a span by name" });
+  const find = h("input", { type: "search", class: "tree-find", placeholder: "find span…", title: "Enter: the next span whose name contains this", "aria-label": "find a span by name" });
   const findNote = h("span", { class: "muted find-note", "aria-live": "polite" });
   const axis = h("div", { class: "axis" }, [0, 0.25, 0.5, 0.75, 1].map((f) =>
     h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(tree.duration * f))));
