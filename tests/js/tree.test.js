@@ -137,3 +137,24 @@ test("summarize adds up tokens and cost like the API's summary", () => {
   assert.equal(s.cost_usd, 0.5);
   assert.equal(s.duration_ms, 40);
 });
+
+test("odd records (missing or wrong-typed fields) still give a tree", () => {
+  const odd = [
+    { event: "span_start", span_id: A, span_name: 42, span_kind: null, timestamp: "yesterday" },
+    { event: "span_end", span_id: A, status: { not: "a string" }, duration_ms: "slow" },
+    { event: "hello", span_id: B, parent_span_id: A },
+    { event: null },
+    { span_id: C, parent_span_id: C, event: "self-parented" },
+  ];
+  const tree = buildTree(odd);
+  assert.equal(tree.order.length, 4);
+  const rows = visibleRows(tree, new Set(tree.order.map((s) => s.id)));
+  assert.ok(rows.length >= 4);
+  const s = summarize(tree);
+  assert.equal(typeof s.span_count, "number");
+  for (const span of tree.order) {
+    assert.equal(typeof span.name, "string");
+    assert.equal(typeof span.kind, "string");
+    assert.equal(typeof span.status, "string");
+  }
+});
