@@ -638,3 +638,24 @@ def _shutdown_all() -> None:
     for shipper in list(_live):
         with contextlib.suppress(Exception):
             shipper.shutdown()
+
+
+class _Anchor:
+    """A weak-referenceable object for ``multiprocessing.util.register_after_fork``."""
+
+
+_mp_anchor = _Anchor()
+
+
+def _mp_child_started(_anchor: object) -> None:
+    # A multiprocessing child ends with os._exit(), which skips atexit; its own exit hooks run instead.
+    with contextlib.suppress(Exception):
+        from multiprocessing import util
+
+        util.Finalize(None, _shutdown_all, exitpriority=100)
+
+
+with contextlib.suppress(Exception):
+    from multiprocessing import util as _mp_util
+
+    _mp_util.register_after_fork(_mp_anchor, _mp_child_started)

@@ -376,3 +376,25 @@ def test_records_written_after_shutdown_are_counted_not_raised(tmp_path: Path) -
     assert shipper.write(_line(1)) is False
     stats = shipper.stats()
     assert (stats["written"], stats["dropped_closed"], stats["dropped_queue_full"]) == (1, 1, 0)
+
+
+def _child_writes_without_shutdown(shipper: Shipper, worker: int) -> None:
+    for i in range(20):
+        shipper.write(_line(i, worker=worker))
+    # no flush, no shutdown: the process just ends
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_multiprocessing_fork_children_flush_at_exit(tmp_path: Path) -> None:
+    target = tmp_path / "children.jsonl"
+    shipper = Shipper(target, flush_interval=3600, batch_size=10_000)
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_child_writes_without_shutdown, args=(shipper, w)) for w in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    shipper.shutdown()
+    records = _read_jsonl(target)
+    assert sorted((r["worker"], r["seq"]) for r in records) == [(w, i) for w in range(2) for i in range(20)]
