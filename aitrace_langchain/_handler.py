@@ -20,8 +20,8 @@ edge (``span_kind="edge"``)
 LLM and chat model (``span_kind="llm"``)
     start: ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.model``,
     ``gen_ai.request.temperature`` / ``max_tokens`` / ``top_p`` / ``stop_sequences`` …,
-    ``gen_ai.request.tools`` (names of the tools offered), ``gen_ai.tool.definitions`` (their full definitions,
-    on the first call in a trace that offers them), ``llm.invocation_params`` (other parameters),
+    ``gen_ai.request.tools`` (names of the tools offered), ``gen_ai.tool.definitions`` (their full
+    definitions, on the first call in a trace that offers them), ``llm.invocation_params`` (the others),
     ``gen_ai.system_instructions``, ``gen_ai.input.messages``;
     end: ``gen_ai.output.messages`` (with ``finish_reason`` and ``tool_call`` parts),
     ``gen_ai.response.model``, ``gen_ai.response.id``, ``gen_ai.response.finish_reasons``,
@@ -86,8 +86,12 @@ except ImportError:  # pragma: no cover - older LangGraph, or none
 
 try:
     from langgraph.errors import GraphBubbleUp, ParentCommand
+
+    #: LangGraph control flow (interrupt(), Command.PARENT): ends a run as "interrupted", never "error".
+    _CONTROL_FLOW: tuple[type[BaseException], ...] = (GraphBubbleUp,)
+    _PARENT_COMMAND: tuple[type[BaseException], ...] = (ParentCommand,)
 except ImportError:  # pragma: no cover
-    GraphBubbleUp = ParentCommand = ()  # type: ignore[assignment,misc]
+    _CONTROL_FLOW = _PARENT_COMMAND = ()
 
 __all__ = ["AITraceHandler"]
 
@@ -385,13 +389,9 @@ class AITraceHandler(_Base):
         return _redacted_copy(exc, shaper.text(fields["error.message"]))
 
     def _status_for(self, error: BaseException, fields: dict[str, Any]) -> str:
-        if GraphBubbleUp and isinstance(error, GraphBubbleUp):
+        if isinstance(error, _CONTROL_FLOW):
             value = interrupt_value(error)
-            key = (
-                "langgraph.command"
-                if ParentCommand and isinstance(error, ParentCommand)
-                else "langgraph.interrupt"
-            )
+            key = "langgraph.command" if isinstance(error, _PARENT_COMMAND) else "langgraph.interrupt"
             if value is not None and not self.hide_outputs:
                 fields[key] = self.shaper.value(value)
             return "interrupted"
@@ -405,7 +405,7 @@ class AITraceHandler(_Base):
             return
         fields: dict[str, Any] = {}
         status = self._status_for(error, fields)
-        if status == "interrupted" and not (ParentCommand and isinstance(error, ParentCommand)):
+        if status == "interrupted" and not isinstance(error, _PARENT_COMMAND):
             run.root.interrupt = fields.get("langgraph.interrupt", True)
         self._end(run_id, status, error=error, fields=fields, run=run)
 
@@ -563,7 +563,13 @@ class AITraceHandler(_Base):
             self._failed("on_llm_start")
 
     def on_llm_new_token(
-        self, token: str, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: Any = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        **kwargs: Any,
     ) -> None:
         try:
             run = self._runs.get(run_id)
@@ -573,9 +579,12 @@ class AITraceHandler(_Base):
                 run.first_token_ns = time.perf_counter_ns()
             run.tokens += 1
             if self.log_tokens and not self.hide_outputs and run.handle is not None:
-                run.handle.log(
-                    "llm_token", level="debug", token=self.shaper.text(token), index=run.tokens - 1
+                text = (
+                    token
+                    if isinstance(token, str)
+                    else "".join(t if isinstance(t, str) else str(t.get("text", "")) for t in token)
                 )
+                run.handle.log("llm_token", level="debug", token=self.shaper.text(text), index=run.tokens - 1)
         except Exception:
             self._failed("on_llm_new_token")
 
@@ -807,7 +816,7 @@ def _redacted_copy(exc: BaseException, message: str) -> BaseException:
             "__str__": lambda self: message,
         },
     )
-    surrogate = surrogate_cls(message)
+    surrogate: BaseException = surrogate_cls(message)
     surrogate.__traceback__ = exc.__traceback__
     surrogate.__suppress_context__ = True
     return surrogate

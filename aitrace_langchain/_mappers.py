@@ -217,7 +217,7 @@ def chain_kind_and_name(
         name = serialized.get("name") or (serialized.get("id") or [None])[-1]
     node = md.get("langgraph_node")
     if node is not None and node == name and _step_tag(tags, "graph:step:") is not None:
-        return "node", name
+        return "node", str(name)
     if parent_kind is None and md.get("ls_integration") in _GRAPH_INTEGRATIONS:
         return "graph", name or "LangGraph"
     if parent_kind == "node":
@@ -226,7 +226,7 @@ def chain_kind_and_name(
             return "graph", name or "LangGraph"
         step = _step_tag(tags, "seq:step:")
         if step is not None and step >= 2 and name != parent_name:
-            return "edge", name if name not in _GENERIC_NAMES else f"edge from {parent_name}"
+            return "edge", str(name) if name not in _GENERIC_NAMES else f"edge from {parent_name}"
     return "chain", name or "chain"
 
 
@@ -333,11 +333,11 @@ def llm_start_fields(
         names = [str(d.get("name")) if isinstance(d, Mapping) else type(d).__name__ for d in defs]
         out["gen_ai.request.tools"] = names
         # Full definitions once per trace and tool set (agents re-bind the same tools for every call).
-        key = ("tools", *names)
-        if cache is None or key not in cache:
+        tools_key = ("tools", *names)
+        if cache is None or tools_key not in cache:
             out["gen_ai.tool.definitions"] = shaper.value(defs)
             if cache is not None:
-                cache[key] = True  # type: ignore[index]
+                cache[tools_key] = True
     rest = {k: v for k, v in params.items() if k not in _NOT_EXTRA_PARAMS}
     if rest:
         out["llm.invocation_params"] = shaper.value(rest)

@@ -2,10 +2,10 @@
 
     python benchmarks/bench_handler.py [--n 200] [--rounds 5]
 
-Two workloads, both offline with ``FakeChatModel``: the ReAct agent (``create_agent``: model → two parallel tool
-calls → model → answer) and an LCEL chain (prompt | model | parser). Each configuration runs ``n`` invocations
-per round, configurations interleaved round by round; the best (least disturbed) round counts, as with
-``timeit``, and the median round is shown next to it. Time is **process CPU time**
+Two workloads, both offline with ``FakeChatModel``: the ReAct agent (``create_agent``: model → two parallel
+tool calls → model → answer) and an LCEL chain (prompt | model | parser). Each configuration runs ``n``
+invocations per round, configurations interleaved round by round; the best (least disturbed) round counts,
+as with ``timeit``, and the median round is shown next to it. Time is **process CPU time**
 (``time.process_time``: every thread, so the background shipping and exporting is counted, and the flush at
 the end of each round is inside the measurement) and wall time. Per-event overhead is (config − no-op handler)
 divided by the callback events one invocation produces.
@@ -103,9 +103,9 @@ class Config:
         self,
         name: str,
         callbacks: Callable[[], list[Any]],
-        flush: Callable[[], None] = lambda: None,
-        enter: Callable[[], None] = lambda: None,
-        leave: Callable[[], None] = lambda: None,
+        flush: Callable[[], object] = lambda: None,
+        enter: Callable[[], object] = lambda: None,
+        leave: Callable[[], object] = lambda: None,
     ) -> None:
         self.name, self.callbacks, self.flush, self.enter, self.leave = name, callbacks, flush, enter, leave
 
@@ -132,11 +132,15 @@ def make_configs(tmp: Path, peers: bool = True) -> tuple[list[Config], list[str]
         oi_provider.add_span_processor(SimpleSpanProcessor(oi_exporter))
         instrumentor = LangChainInstrumentor()
 
+        def oi_flush() -> None:
+            oi_provider.force_flush()
+            oi_exporter.clear()
+
         configs.append(
             Config(
                 "openinference",
                 lambda: [],
-                flush=lambda: (oi_provider.force_flush(), oi_exporter.clear()),  # type: ignore[func-returns-value]
+                flush=oi_flush,
                 enter=lambda: instrumentor.instrument(tracer_provider=oi_provider),
                 leave=lambda: instrumentor.uninstrument(),
             )
@@ -215,12 +219,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
             base, noop = per_inv["none"], per_inv["noop"]
             results[wname] = {}
             print(
-                f"\n{wname}: {events} callback events per invocation, {args.n} invocations x {args.rounds} rounds"
-                " (best round; CPU = process CPU time, all threads)"
+                f"\n{wname}: {events} callback events per invocation, {args.n} invocations x {args.rounds}"
+                " rounds (best round; CPU = process CPU time, all threads)"
             )
             print(
-                f"{'config':<14} {'CPU us/inv':>11} {'(median)':>9} {'wall us/inv':>12} {'x none':>7} {'x noop':>7}"
-                f" {'us/event over noop':>19}"
+                f"{'config':<14} {'CPU us/inv':>11} {'(median)':>9} {'wall us/inv':>12} {'x none':>7}"
+                f" {'x noop':>7} {'us/event over noop':>19}"
             )
             for name in per_inv:
                 over = (per_inv[name] - noop) / events
@@ -245,9 +249,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]
                 best = min(peers)
                 mine = results[wname]["aitrace"]["us_per_event"]
                 print(
-                    f"aitrace per-event overhead = {mine / best:.2f} of the best peer's ({mine:.1f} vs {best:.1f} us);"
-                    f" target <= 0.25. aitrace vs none: {results[wname]['aitrace']['x_none']:.2f}x (target <= 1.3x"
-                    " on the agent)"
+                    f"aitrace per-event overhead = {mine / best:.2f} of the best peer's ({mine:.1f} vs"
+                    f" {best:.1f} us); target <= 0.25. aitrace vs none:"
+                    f" {results[wname]['aitrace']['x_none']:.2f}x (target <= 1.3x on the agent)"
                 )
         for note in notes:
             print(note)

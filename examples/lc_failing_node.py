@@ -11,6 +11,7 @@ Offline by default (``aitrace_langchain.testing.FakeChatModel``); with ``OPENAI_
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import aitrace_core
 from aitrace_langchain import AITraceHandler, demo
@@ -18,7 +19,7 @@ from aitrace_langchain import AITraceHandler, demo
 
 def main() -> list[str]:
     """Run the scenario once with an ``AITraceHandler``; return the trace ids it wrote."""
-    result = demo.run_failing_node(AITraceHandler())
+    result: Any = demo.run_failing_node(AITraceHandler())
     return result if isinstance(result, list) else [result]
 
 

@@ -62,7 +62,7 @@ def tree(records: CapturedRecords, root: SpanView | None = None) -> list[Any]:
         return (f"{view.kind}:{view.name}", view.status, [walk(spans[c]) for c in view.children])
 
     if root is not None:
-        return walk(root)
+        return walk(root)  # type: ignore[no-any-return]
     return [walk(v) for v in spans.values() if v.start is not None and v.parent_span_id not in spans]
 
 

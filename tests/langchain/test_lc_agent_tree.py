@@ -20,7 +20,7 @@ log = get_logger("tests.caller")
 
 INPUT = {"messages": [HumanMessage("What are 1+2 and 3*4?")]}
 
-EXPECTED = (
+EXPECTED: Any = (
     "graph:calc_agent",
     "ok",
     [
@@ -70,7 +70,11 @@ def _check_agent_tree(records: CapturedRecords, handler: AITraceHandler) -> None
     # run ids ride along and chain parents by run id
     spans = records.spans()
     for view in spans.values():
-        if view.start is not None and view.start.get("logger") == "aitrace_langchain" and view.span_id != graph.span_id:
+        if (
+            view.start is not None
+            and view.start.get("logger") == "aitrace_langchain"
+            and view.span_id != graph.span_id
+        ):
             parent = spans[view.parent_span_id or ""]
             assert view.start["parent_run_id"] == parent.start["run_id"]  # type: ignore[index]
 
@@ -100,14 +104,17 @@ def test_llm_span_has_messages_tokens_model_and_cost(records: CapturedRecords) -
     react_agent().invoke(INPUT, {"callbacks": [AITraceHandler()]})
     first, second = records.by_name("chat fake-chat-1")
     start, end = first.start, first.end
-    assert start is not None and end is not None
+    assert start is not None
+    assert end is not None
     assert start["gen_ai.operation.name"] == "chat"
     assert start["gen_ai.provider.name"] == "fake"
     assert start["gen_ai.request.model"] == "fake-chat-1"
     assert start["gen_ai.request.temperature"] == 0.0
     assert {t["name"] for t in start["gen_ai.tool.definitions"]} == {"add", "multiply"}
     assert start["gen_ai.tool.definitions"][0]["parameters"]["properties"] == {
-        "a": {"type": "integer"}, "b": {"type": "integer"}}
+        "a": {"type": "integer"},
+        "b": {"type": "integer"},
+    }
     assert start["gen_ai.request.tools"] == ["add", "multiply"]
     # the second call offers the same tools: their names, the definitions are on the first call
     assert second.start["gen_ai.request.tools"] == ["add", "multiply"]  # type: ignore[index]
@@ -116,13 +123,19 @@ def test_llm_span_has_messages_tokens_model_and_cost(records: CapturedRecords) -
         {"role": "user", "parts": [{"type": "text", "content": "What are 1+2 and 3*4?"}]}
     ]
     calls = [p for p in end["gen_ai.output.messages"][0]["parts"] if p["type"] == "tool_call"]
-    assert [(c["name"], c["arguments"]) for c in calls] == [("add", {"a": 1, "b": 2}), ("multiply", {"a": 3, "b": 4})]
+    assert [(c["name"], c["arguments"]) for c in calls] == [
+        ("add", {"a": 1, "b": 2}),
+        ("multiply", {"a": 3, "b": 4}),
+    ]
     assert all(c["id"].startswith("call_") for c in calls)
     assert end["gen_ai.response.finish_reasons"] == ["tool_calls"]
     assert end["gen_ai.response.model"] == "fake-chat-1"
     assert end["gen_ai.usage.input_tokens"] > 0
     assert end["gen_ai.usage.output_tokens"] > 0
-    assert end["gen_ai.usage.total_tokens"] == end["gen_ai.usage.input_tokens"] + end["gen_ai.usage.output_tokens"]
+    assert (
+        end["gen_ai.usage.total_tokens"]
+        == end["gen_ai.usage.input_tokens"] + end["gen_ai.usage.output_tokens"]
+    )
     assert end["gen_ai.usage.cache_read.input_tokens"] >= 1
     assert end["gen_ai.usage.reasoning.output_tokens"] == 1
     assert end["gen_ai.usage.cost_usd"] > 0
@@ -136,7 +149,8 @@ def test_llm_span_has_messages_tokens_model_and_cost(records: CapturedRecords) -
 def test_tool_span_has_name_call_id_input_and_output(records: CapturedRecords) -> None:
     react_agent().invoke(INPUT, {"callbacks": [AITraceHandler()]})
     add = records.one("execute_tool add")
-    assert add.start is not None and add.end is not None
+    assert add.start is not None
+    assert add.end is not None
     assert add.start["gen_ai.tool.name"] == "add"
     assert add.start["gen_ai.tool.description"] == "Add two integers."
     assert add.start["gen_ai.tool.call.id"].startswith("call_")
@@ -162,7 +176,9 @@ def test_node_spans_carry_langgraph_fields(records: CapturedRecords) -> None:
         assert start["thread_id"] == "t-42"
 
 
-def test_graph_inside_auto_span_is_one_trace_and_the_caller_is_current_again(records: CapturedRecords) -> None:
+def test_graph_inside_auto_span_is_one_trace_and_the_caller_is_current_again(
+    records: CapturedRecords,
+) -> None:
     @auto_span("request")
     def request() -> None:
         before = trace.get_current_span().get_span_context()

@@ -29,14 +29,20 @@ def _load(path: Path) -> ModuleType:
 
 def test_there_is_one_example_per_scenario() -> None:
     assert {p.stem for p in EXAMPLES} >= {
-        "lc_react_agent", "lc_router", "lc_rag", "lc_streaming_chat", "lc_human_in_the_loop", "lc_chatbot",
+        "lc_react_agent",
+        "lc_router",
+        "lc_rag",
+        "lc_streaming_chat",
+        "lc_human_in_the_loop",
+        "lc_chatbot",
         "lc_failing_node",
     }
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_example_main_writes_closed_trees(records: CapturedRecords, path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_main_writes_closed_trees(
+    records: CapturedRecords, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     trace_ids = _load(path).main()
     assert trace_ids
@@ -51,11 +57,18 @@ def test_example_main_writes_closed_trees(records: CapturedRecords, path: Path,
 def test_example_runs_as_a_script(tmp_path: Path) -> None:
     out = tmp_path / "react.jsonl"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    subprocess.run([sys.executable, str(EXAMPLES[0].parent / "lc_react_agent.py"), str(out)], check=True,
-                   env=env, timeout=120)
+    subprocess.run(
+        [sys.executable, str(EXAMPLES[0].parent / "lc_react_agent.py"), str(out)],
+        check=True,
+        env=env,
+        timeout=120,
+    )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["span_name"] for r in lines if r["event"] == "span_start"} >= {
-        "travel_agent", "execute_tool get_weather", "execute_tool get_time"}
+        "travel_agent",
+        "execute_tool get_weather",
+        "execute_tool get_time",
+    }
 
 
 def test_demo_run_all_covers_every_scenario(records: CapturedRecords) -> None:
@@ -66,4 +79,5 @@ def test_demo_run_all_covers_every_scenario(records: CapturedRecords) -> None:
     assert ("approval", "interrupted") in statuses
     assert ("charge_card", "error") in statuses
     assert {"retriever", "tool", "llm", "edge", "graph", "node"} <= {
-        r.get("span_kind") for r in records if r["event"] == "span_start"}
+        r.get("span_kind") for r in records if r["event"] == "span_start"
+    }

@@ -1,4 +1,4 @@
-"""LangGraph scenarios: subgraphs, Send fan-out, interrupts, Command.PARENT, errors, cancellation, user logs."""
+"""LangGraph scenarios: subgraphs, Send, interrupts, Command.PARENT, errors, cancellation, user logs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, Send, interrupt
@@ -26,8 +26,8 @@ from aitrace_langchain.testing import FakeChatModel
 log = get_logger("tests.graph")
 
 
-def _cfg(handler: AITraceHandler | None = None, **configurable: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {"callbacks": [handler or AITraceHandler()]}
+def _cfg(handler: AITraceHandler | None = None, **configurable: Any) -> RunnableConfig:
+    config = RunnableConfig(callbacks=[handler or AITraceHandler()])
     if configurable:
         config["configurable"] = configurable
     return config
@@ -65,10 +65,14 @@ async def test_subgraph_nests_under_its_node(records: CapturedRecords, mode: str
         await graph.ainvoke({"x": 0}, _cfg())
     assert_all_closed(records)
     assert tree(records) == [
-        ("graph:outer", "ok", [
-            ("node:first", "ok", [("edge:edge from first", "ok", [])]),
-            ("node:inner", "ok", [("graph:inner", "ok", [("node:inner_step", "ok", [])])]),
-        ])
+        (
+            "graph:outer",
+            "ok",
+            [
+                ("node:first", "ok", [("edge:edge from first", "ok", [])]),
+                ("node:inner", "ok", [("graph:inner", "ok", [("node:inner_step", "ok", [])])]),
+            ],
+        )
     ]
     inner_node = records.by_name("inner")
     sub_graph = next(v for v in inner_node if v.kind == "graph")
@@ -81,7 +85,9 @@ async def test_subgraph_nests_under_its_node(records: CapturedRecords, mode: str
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-async def test_send_fan_out_each_branch_has_its_own_span_and_logs(records: CapturedRecords, mode: str) -> None:
+async def test_send_fan_out_each_branch_has_its_own_span_and_logs(
+    records: CapturedRecords, mode: str
+) -> None:
     def fan(state: NumState) -> list[Send]:
         return [Send("work", {"x": i}) for i in range(1, 6)]
 
@@ -275,10 +281,11 @@ async def test_node_error_marks_node_and_graph(records: CapturedRecords, mode: s
     g.add_node("boom", boom)
     g.add_edge(START, "boom")
     graph = g.compile(name="failing")
-    with pytest.raises(ValueError, match="bad input"):
-        if mode == "sync":
+    if mode == "sync":
+        with pytest.raises(ValueError, match="bad input"):
             graph.invoke({"x": 0}, _cfg())
-        else:
+    else:
+        with pytest.raises(ValueError, match="bad input"):
             await graph.ainvoke({"x": 0}, _cfg())
     assert_all_closed(records)
     node = records.one("boom")
@@ -302,7 +309,7 @@ async def test_breaking_out_of_astream_cancels_and_closes_everything(records: Ca
     graph = g.compile(name="early")
     handler = AITraceHandler()
     with aitrace_core.span("request") as req:
-        stream = graph.astream({"x": 0}, _cfg(handler))
+        stream: Any = graph.astream({"x": 0}, _cfg(handler))
         async for _chunk in stream:
             break
         await stream.aclose()
@@ -320,7 +327,7 @@ def test_breaking_out_of_stream_sync(records: CapturedRecords) -> None:
     g.add_edge(START, "a")
     g.add_edge("a", "b")
     handler = AITraceHandler()
-    stream = g.compile(name="early").stream({"x": 0}, _cfg(handler))
+    stream: Any = g.compile(name="early").stream({"x": 0}, _cfg(handler))
     for _chunk in stream:
         break
     stream.close()
@@ -378,11 +385,15 @@ def test_lcel_chain_names_and_kinds(records: CapturedRecords) -> None:
     )
     assert chain.invoke({"q": "hi"}, _cfg()) == "hello"
     assert tree(records) == [
-        ("chain:RunnableSequence", "ok", [
-            ("chain:ChatPromptTemplate", "ok", []),
-            ("llm:chat fake-chat-1", "ok", []),
-            ("chain:extract_text", "ok", []),
-        ])
+        (
+            "chain:RunnableSequence",
+            "ok",
+            [
+                ("chain:ChatPromptTemplate", "ok", []),
+                ("llm:chat fake-chat-1", "ok", []),
+                ("chain:extract_text", "ok", []),
+            ],
+        )
     ]
     llm = records.one("chat fake-chat-1")
     assert llm.start["gen_ai.system_instructions"] == [{"type": "text", "content": "Be brief."}]  # type: ignore[index]

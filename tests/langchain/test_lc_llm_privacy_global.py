@@ -9,6 +9,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.messages import HumanMessage
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
 from lc_helpers import MsgState, NumState, assert_all_closed, log_events
 
@@ -35,13 +36,15 @@ def _chat_graph(model: FakeChatModel) -> Any:
 async def test_streaming_keeps_usage_and_time_to_first_token(records: CapturedRecords, mode: str) -> None:
     model = FakeChatModel(responses=["one two three four five"], cached_tokens=1, reasoning_tokens=2)
     handler = AITraceHandler()
-    cfg = {"callbacks": [handler]}
+    cfg = RunnableConfig(callbacks=[handler])
     inp = {"messages": [HumanMessage("count to five")]}
     if mode == "stream_messages":
         chunks = list(_chat_graph(model).stream(inp, cfg, stream_mode="messages"))
         assert len(chunks) == 5
     elif mode == "model_stream":
-        assert "".join(str(c.content) for c in model.stream("count to five", cfg)) == "one two three four five"
+        assert (
+            "".join(str(c.content) for c in model.stream("count to five", cfg)) == "one two three four five"
+        )
     else:
         async for _ in _chat_graph(model).astream_events(inp, cfg, version="v2"):
             pass
@@ -77,7 +80,9 @@ def test_unknown_model_has_no_cost(records: CapturedRecords) -> None:
 
 
 class _Docs(BaseRetriever):
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
         return [Document("x" * 10_000, metadata={"source": "big.txt"}, id="d1")] + [
             Document(f"doc {i}", metadata={"i": i}) for i in range(30)
         ]
@@ -130,7 +135,8 @@ def test_custom_redaction_patterns_and_keys(records: CapturedRecords) -> None:
     g = StateGraph(NumState)
     g.add_node("a", lambda s: {"x": 1})
     g.add_edge(START, "a")
-    g.compile(name="keys").invoke({"x": 0, "ssn": "secret"}, {"callbacks": [handler]})  # type: ignore[arg-type]
+    state: Any = {"x": 0, "ssn": "secret"}
+    g.compile(name="keys").invoke(state, {"callbacks": [handler]})
     text = "\n".join(map(str, records))
     assert "123-45-6789" not in text
     assert "my number is [REDACTED]" in text
@@ -139,8 +145,13 @@ def test_custom_redaction_patterns_and_keys(records: CapturedRecords) -> None:
 def test_hide_inputs_and_outputs(records: CapturedRecords) -> None:
     model = FakeChatModel(responses=["the hidden answer"])
     handler = AITraceHandler(hide_inputs=True, hide_outputs=True, log_tokens=True)
-    list(_chat_graph(model).stream({"messages": [HumanMessage("the hidden question")]}, {"callbacks": [handler]},
-                                   stream_mode="messages"))
+    list(
+        _chat_graph(model).stream(
+            {"messages": [HumanMessage("the hidden question")]},
+            {"callbacks": [handler]},
+            stream_mode="messages",
+        )
+    )
     text = "\n".join(map(str, records))
     assert "hidden question" not in text
     assert "hidden answer" not in text
@@ -167,7 +178,9 @@ def test_instrument_traces_every_run_and_uninstrument_stops(records: CapturedRec
     assert handler.open_runs == 0
 
 
-def test_environment_variable_enables_tracing(records: CapturedRecords, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_variable_enables_tracing(
+    records: CapturedRecords, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = FakeChatModel(responses=["hi"])
     monkeypatch.setenv("AITRACE_LANGCHAIN_TRACING", "true")
     model.invoke("hello")

@@ -22,25 +22,41 @@ from aitrace_langchain._proxy import RunScopedSpan
 
 
 def test_messages_map_to_genai_roles_and_parts() -> None:
-    human = HumanMessage(content=[{"type": "text", "text": "what is this?"},
-                                  {"type": "image_url", "image_url": {"url": "https://x/cat.png"}}])
-    assert message_to_genai(human) == {"role": "user", "parts": [
-        {"type": "text", "content": "what is this?"},
-        {"type": "uri", "modality": "image", "uri": "https://x/cat.png"},
-    ]}
-    ai = AIMessage(content="", tool_calls=[{"name": "look", "args": {"q": 1}, "id": "c1", "type": "tool_call"}])
-    assert message_to_genai(ai) == {"role": "assistant", "parts": [
-        {"type": "tool_call", "id": "c1", "name": "look", "arguments": {"q": 1}}]}
+    human = HumanMessage(
+        content=[
+            {"type": "text", "text": "what is this?"},
+            {"type": "image_url", "image_url": {"url": "https://x/cat.png"}},
+        ]
+    )
+    assert message_to_genai(human) == {
+        "role": "user",
+        "parts": [
+            {"type": "text", "content": "what is this?"},
+            {"type": "uri", "modality": "image", "uri": "https://x/cat.png"},
+        ],
+    }
+    ai = AIMessage(
+        content="", tool_calls=[{"name": "look", "args": {"q": 1}, "id": "c1", "type": "tool_call"}]
+    )
+    assert message_to_genai(ai) == {
+        "role": "assistant",
+        "parts": [{"type": "tool_call", "id": "c1", "name": "look", "arguments": {"q": 1}}],
+    }
     tool = ToolMessage(content="a cat", tool_call_id="c1", status="error")
-    assert message_to_genai(tool) == {"role": "tool", "parts": [
-        {"type": "tool_call_response", "id": "c1", "response": "a cat", "status": "error"}]}
+    assert message_to_genai(tool) == {
+        "role": "tool",
+        "parts": [{"type": "tool_call_response", "id": "c1", "response": "a cat", "status": "error"}],
+    }
 
 
 def test_system_messages_become_system_instructions() -> None:
     fields = llm_start_fields(
-        {"id": ["x", "ChatX"]}, [[SystemMessage("be kind"), HumanMessage("hi")]], None,
+        {"id": ["x", "ChatX"]},
+        [[SystemMessage("be kind"), HumanMessage("hi")]],
+        None,
         {"model": "gpt-4o", "temperature": 0.2, "max_tokens": 100, "stop": ["\n"], "_type": "x"},
-        {"ls_provider": "openai"}, Shaper(),
+        {"ls_provider": "openai"},
+        Shaper(),
     )
     assert fields["gen_ai.system_instructions"] == [{"type": "text", "content": "be kind"}]
     assert fields["gen_ai.input.messages"] == [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
@@ -57,26 +73,73 @@ def test_system_messages_become_system_instructions() -> None:
         ("agent", ["graph:step:1"], {"langgraph_node": "agent"}, "graph", ("node", "agent")),
         (None, ["seq:step:3"], {"langgraph_node": "agent"}, "node", ("edge", "edge from agent")),
         ("should_continue", ["seq:step:2"], {"langgraph_node": "agent"}, "node", ("edge", "should_continue")),
-        ("RunnableSequence", ["seq:step:1"], {"langgraph_node": "agent"}, "node", ("chain", "RunnableSequence")),
-        ("sub", ["seq:step:1"], {"langgraph_node": "sub", "checkpoint_ns": "sub:1", "langgraph_checkpoint_ns": "sub:1",
-                                 "ls_integration": "langgraph"}, "node", ("graph", "sub")),
+        (
+            "RunnableSequence",
+            ["seq:step:1"],
+            {"langgraph_node": "agent"},
+            "node",
+            ("chain", "RunnableSequence"),
+        ),
+        (
+            "sub",
+            ["seq:step:1"],
+            {
+                "langgraph_node": "sub",
+                "checkpoint_ns": "sub:1",
+                "langgraph_checkpoint_ns": "sub:1",
+                "ls_integration": "langgraph",
+            },
+            "node",
+            ("graph", "sub"),
+        ),
         (None, [], {}, None, ("chain", "chain")),
     ],
 )
-def test_chain_kind_and_name(name: str | None, tags: list[str], metadata: dict[str, object], parent: str | None,
-                             expected: tuple[str, str]) -> None:
-    assert chain_kind_and_name(None, name, tags, metadata, parent, "agent" if parent == "node" else None) == expected
+def test_chain_kind_and_name(
+    name: str | None,
+    tags: list[str],
+    metadata: dict[str, object],
+    parent: str | None,
+    expected: tuple[str, str],
+) -> None:
+    assert (
+        chain_kind_and_name(None, name, tags, metadata, parent, "agent" if parent == "node" else None)
+        == expected
+    )
 
 
 def test_usage_from_usage_metadata_or_llm_output() -> None:
-    assert usage_fields({"input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
-                         "input_token_details": {"cache_read": 4}, "output_token_details": {"reasoning": 2}}) == {
-        "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5, "gen_ai.usage.total_tokens": 15,
-        "gen_ai.usage.cache_read.input_tokens": 4, "gen_ai.usage.reasoning.output_tokens": 2}
-    assert usage_fields(None, {"token_usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10,
-                                               "prompt_tokens_details": {"cached_tokens": 2}}}) == {
-        "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 3, "gen_ai.usage.total_tokens": 10,
-        "gen_ai.usage.cache_read.input_tokens": 2}
+    assert usage_fields(
+        {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "total_tokens": 15,
+            "input_token_details": {"cache_read": 4},
+            "output_token_details": {"reasoning": 2},
+        }
+    ) == {
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 5,
+        "gen_ai.usage.total_tokens": 15,
+        "gen_ai.usage.cache_read.input_tokens": 4,
+        "gen_ai.usage.reasoning.output_tokens": 2,
+    }
+    assert usage_fields(
+        None,
+        {
+            "token_usage": {
+                "prompt_tokens": 7,
+                "completion_tokens": 3,
+                "total_tokens": 10,
+                "prompt_tokens_details": {"cached_tokens": 2},
+            }
+        },
+    ) == {
+        "gen_ai.usage.input_tokens": 7,
+        "gen_ai.usage.output_tokens": 3,
+        "gen_ai.usage.total_tokens": 10,
+        "gen_ai.usage.cache_read.input_tokens": 2,
+    }
 
 
 def test_prices_exact_or_dated_never_guessed() -> None:
@@ -84,25 +147,46 @@ def test_prices_exact_or_dated_never_guessed() -> None:
     assert find_price("openai/gpt-4o-mini") == PRICES["gpt-4o-mini"]
     assert find_price("gpt-4o-audio-preview") is None
     assert find_price(None) is None
-    usage = {"gen_ai.usage.input_tokens": 1_000_000, "gen_ai.usage.output_tokens": 1_000_000,
-             "gen_ai.usage.cache_read.input_tokens": 500_000}
+    usage = {
+        "gen_ai.usage.input_tokens": 1_000_000,
+        "gen_ai.usage.output_tokens": 1_000_000,
+        "gen_ai.usage.cache_read.input_tokens": 500_000,
+    }
     assert estimate_cost("gpt-4o", usage) == pytest.approx(0.5 * 2.50 + 0.5 * 1.25 + 10.00)
     assert estimate_cost("unknown-model", usage) is None
 
 
 def test_redactor_patterns_and_keys() -> None:
     shaper = Shaper(Redactor())
-    value = shaper.value({"api_key": "abc", "Authorization": "Bearer x", "note": "token ghp_" + "a" * 36,
-                          "input_tokens": 5, "nested": [{"password": 1}]})
-    assert value == {"api_key": "[REDACTED]", "Authorization": "[REDACTED]", "note": "token [REDACTED]",
-                     "input_tokens": 5, "nested": [{"password": "[REDACTED]"}]}
+    value = shaper.value(
+        {
+            "api_key": "abc",
+            "Authorization": "Bearer x",
+            "note": "token ghp_" + "a" * 36,
+            "input_tokens": 5,
+            "nested": [{"password": 1}],
+        }
+    )
+    assert value == {
+        "api_key": "[REDACTED]",
+        "Authorization": "[REDACTED]",
+        "note": "token [REDACTED]",
+        "input_tokens": 5,
+        "nested": [{"password": "[REDACTED]"}],
+    }
     assert Redactor([], []).enabled is False
 
 
 def test_tool_message_status_error_is_an_error() -> None:
     status, output, fields = tool_output_fields(
-        ToolMessage(content="boom", tool_call_id="c9", status="error"), Shaper())
-    assert (status, output, fields["tool.status"], fields["gen_ai.tool.call.id"]) == ("error", "boom", "error", "c9")
+        ToolMessage(content="boom", tool_call_id="c9", status="error"), Shaper()
+    )
+    assert (status, output, fields["tool.status"], fields["gen_ai.tool.call.id"]) == (
+        "error",
+        "boom",
+        "error",
+        "c9",
+    )
 
 
 def test_proxy_span_falls_back_to_the_live_span_once_closed() -> None:
