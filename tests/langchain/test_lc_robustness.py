@@ -114,3 +114,43 @@ def test_sample_ratio_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert handler.sample_ratio == 0.25
     assert handler.hide_inputs is True
     assert AITraceHandler(sample_ratio=1.0, hide_inputs=False).hide_inputs is False
+
+
+def test_ten_thousand_runs_leave_no_state_and_memory_stays_flat() -> None:
+    """Drives the callbacks directly (a root with two children per run) into a sink that keeps nothing."""
+    from aitrace_core._runtime import runtime
+
+    class _Discard:
+        def write(self, line: bytes) -> bool:
+            return True
+
+    handler = AITraceHandler()
+    inputs = {"messages": [HumanMessage("hello", id="m1")], "thread": "t"}
+
+    def one_run() -> None:
+        root, node, tool = uuid4(), uuid4(), uuid4()
+        md = {"langgraph_node": "n", "langgraph_step": 1, "thread_id": "t"}
+        handler.on_chain_start(None, inputs, run_id=root, name="g", metadata={"ls_integration": "langgraph"})
+        handler.on_chain_start(
+            None, inputs, run_id=node, parent_run_id=root, name="n", tags=["graph:step:1"], metadata=md
+        )
+        handler.on_tool_start({"name": "t"}, "x", run_id=tool, parent_run_id=node, tool_call_id="c1")
+        handler.on_tool_end("result", run_id=tool)
+        handler.on_chain_end({"x": 1}, run_id=node)
+        handler.on_chain_end({"x": 1}, run_id=root)
+
+    saved = runtime.sink, runtime.configured
+    runtime.sink, runtime.configured = _Discard(), True
+    try:
+        for _ in range(2_000):
+            one_run()
+        gc.collect()
+        before = len(gc.get_objects())
+        for _ in range(8_000):
+            one_run()
+        gc.collect()
+        grown = len(gc.get_objects()) - before
+    finally:
+        runtime.sink, runtime.configured = saved
+    assert handler.open_runs == 0
+    assert grown < 500, f"{grown} objects kept after 8,000 more runs"
