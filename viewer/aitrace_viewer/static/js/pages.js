@@ -18,7 +18,8 @@ function setStatus(text, cls = "") {
 }
 
 async function getJson(url) {
-  const res = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  // No custom headers: the trace page preloads its data request, and fetch() must match it to reuse it.
+  const res = await fetch(url, { credentials: "same-origin" });
   if (!res.ok) {
     let why = `${res.status} ${res.statusText}`;
     try { const body = await res.json(); if (body && typeof body.error === "string") why = body.error; } catch { /* not JSON */ }
