@@ -149,8 +149,8 @@ function exportLinks(id) {
     [i ? " · " : "", h("a", { href: `/api/traces/${id}/export?format=${f}`, download: `${id}.${f}` }, f)]));
 }
 
-function openTrace(root, headerEl, records, summary, { served, onSelect }) {
-  const tree = buildTree(records);
+function openTrace(root, headerEl, records, summary, { served, onSelect, built = null }) {
+  const tree = built || buildTree(records);
   const sum = summary || summarize(tree);
   if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
   const view = mountTraceView(root, tree, { threadHref: served ? threadHref : null, onSelect });
@@ -247,6 +247,7 @@ function fileViewer() {
   const message = $(SEL.fileMessage);
   const header = $(SEL.traceHeader);
   let groups = new Map();
+  let trees = new Map();
   let summaries = [];
   let view = null;
   let current = null;
@@ -273,6 +274,7 @@ function fileViewer() {
       current = tid;
       view = openTrace(root, header, groups.get(tid), null, {
         served: false,
+        built: trees.get(tid),
         onSelect: (spanId) => history.replaceState(null, "", groups.size > 1 ? `#trace=${tid}&span=${spanId}` : `#span=${spanId}`),
       });
     } else if (p.get("span")) {
@@ -282,7 +284,8 @@ function fileViewer() {
 
   function load(records, name, errors = []) {
     groups = groupByTrace(records);
-    summaries = [...groups.values()].map((recs) => summarize(buildTree(recs)))
+    trees = new Map([...groups].map(([tid, recs]) => [tid, buildTree(recs)]));
+    summaries = [...trees.values()].map((t) => summarize(t))
       .sort((a, b) => String(b.start).localeCompare(String(a.start)));
     message.textContent = `${name}: ${fmtInt(records.length)} records in ${fmtInt(groups.size)} trace${groups.size === 1 ? "" : "s"}` +
       (errors.length ? ` · ${errors.length} unreadable line${errors.length === 1 ? "" : "s"} skipped (first: line ${errors[0].line}: ${errors[0].message})` : "");
