@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["SpanDelta", "format_ts", "parse_ts", "search_text", "span_deltas"]
@@ -35,7 +36,12 @@ def format_ts(us: int | None) -> str | None:
     if us is None:
         return None
     seconds, micro = divmod(us, 1_000_000)
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{micro:06d}Z"
+    return f"{_second(seconds)}.{micro:06d}Z"
+
+
+@lru_cache(maxsize=8192)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _collect(value: Any, out: list[str], budget: list[int], depth: int = 0) -> None:

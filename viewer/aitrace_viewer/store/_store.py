@@ -79,7 +79,7 @@ FROM spans WHERE trace_id IN :ids GROUP BY trace_id
 """
 
 _ROOTS = """
-SELECT trace_id, span_id, name, kind, service, start_us, end_us, duration_ms, status, has_end
+SELECT trace_id, span_id, name, kind, service, start_us, end_us, duration_ms, status, has_end, has_start
 FROM spans WHERE trace_id IN :ids AND parent_span_id IS NULL ORDER BY trace_id, start_us
 """
 
@@ -97,6 +97,10 @@ ON CONFLICT (trace_id) DO UPDATE SET
     model = excluded.model, thread_id = excluded.thread_id, incomplete = excluded.incomplete,
     updated_us = excluded.updated_us
 """
+
+
+TEXT_FILTER_HITS = 20_000
+"""The trace list's ``q`` filter looks at this many of the newest matching records (bounded cost)."""
 
 
 @dataclass
@@ -373,10 +377,13 @@ class Store:
                         root_dur,
                         root_status,
                         has_end,
+                        has_start,
                     ) = root
                     ended = bool(has_end)
                     status = (root_status or "ok") if ended else "running"
                     end_us = root_end if ended else last_us
+                    if not has_start and not has_end and span_count == 1:  # log lines outside any span
+                        root_kind, status, end_us, open_spans = "log", "ok", last_us, 0
                     duration = (
                         root_dur
                         if ended and root_dur is not None
@@ -499,15 +506,17 @@ class Store:
         if f.q:
             if self.pg:
                 where.append(
-                    "trace_id IN (SELECT trace_id FROM records WHERE search @@ plainto_tsquery('simple', :q))"
+                    "trace_id IN (SELECT trace_id FROM records WHERE search @@ plainto_tsquery('simple', :q) "
+                    f"ORDER BY id DESC LIMIT {TEXT_FILTER_HITS})"
                 )
                 params["q"] = f.q
             else:
                 match = fts_query(f.q)
                 if match:
-                    where.append(
+                    where.append(  # bounded: the newest TEXT_FILTER_HITS matching records
                         "trace_id IN (SELECT trace_id FROM records WHERE id IN "
-                        "(SELECT rowid FROM records_fts WHERE records_fts MATCH :q))"
+                        "(SELECT rowid FROM records_fts WHERE records_fts MATCH :q "
+                        f"ORDER BY rowid DESC LIMIT {TEXT_FILTER_HITS}))"
                     )
                     params["q"] = match
         if cursor is not None:
