@@ -43,8 +43,10 @@ def _need_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while
+    # it is open, which would break every asyncio test collected after the browser tests.
     _need_chromium()
     from playwright.sync_api import sync_playwright
 
