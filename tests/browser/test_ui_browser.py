@@ -158,6 +158,17 @@ def test_list_filter_and_search(page: Any, seeded: Any) -> None:
     expect(page.locator("body")).to_have_attribute("data-tree-ready", re.compile(r"\d+"))
 
 
+def test_list_pages_through_older_traces(page: Any, seeded: Any) -> None:
+    page.goto(seeded.url + "/?limit=4")
+    expect(page.locator("body")).to_have_attribute("data-list-ready", "4")
+    first_page = page.locator("#trace-rows tr").evaluate_all("rs => rs.map((r) => r.dataset.trace)")
+    page.click("#trace-more")
+    expect(page.locator("body")).to_have_attribute("data-list-ready", "8")
+    all_rows = page.locator("#trace-rows tr").evaluate_all("rs => rs.map((r) => r.dataset.trace)")
+    assert all_rows[:4] == first_page
+    assert len(set(all_rows)) == 8
+
+
 def test_a_new_trace_arrives_live(page: Any, seeded: Any) -> None:
     page.goto(seeded.url + "/")
     expect(page.locator("body")).to_have_attribute("data-list-ready", re.compile(r"\d+"))

@@ -87,7 +87,8 @@ function listPage() {
 
   async function load(append) {
     const q = new URLSearchParams(params);
-    q.set("limit", "50");
+    const size = Number(new URLSearchParams(location.search).get("limit"));
+    q.set("limit", String(Number.isInteger(size) && size > 0 && size <= 500 ? size : 50));
     if (append && cursor) q.set("cursor", cursor);
     setStatus("Loading…");
     try {
