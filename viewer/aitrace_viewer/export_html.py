@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-__all__ = ["bundle_js", "render_html", "write_html"]
+__all__ = ["bundle_js", "main", "read_jsonl", "render_html", "write_html"]
 
 HERE = Path(__file__).parent
 JS_DIR = HERE / "static" / "js"
@@ -124,3 +124,50 @@ def write_html(
         title = str(roots[0].get("span_name") or "trace") if roots else out.stem
     out.write_text(render_html(records, title=title), encoding="utf-8")
     return out
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Records from a .jsonl file (a JSON array file works too); unreadable lines are skipped."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    if text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, list):
+            return [r for r in data if isinstance(r, dict)]
+    out: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            out.append(value)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m aitrace_viewer.export_html run.jsonl -o run.html``; no file: an empty viewer."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m aitrace_viewer.export_html",
+        description="Write one self-contained HTML viewer file, with the records of a .jsonl embedded.",
+    )
+    parser.add_argument(
+        "jsonl", nargs="?", help="records to embed (omit for an empty viewer that opens files)"
+    )
+    parser.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    args = parser.parse_args(argv)
+    records = read_jsonl(args.jsonl) if args.jsonl else []
+    out = write_html(records, args.output, title=None if records else "aitrace viewer")
+    print(f"wrote {out} ({len(records)} records)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
