@@ -53,6 +53,7 @@ _log = logging.getLogger("aitrace")
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 
 _MAX_BATCH_BYTES = 8 * 1024 * 1024
+_LOCAL_BATCH = 8192
 
 
 def default_file_target(service_name: str) -> Path:
@@ -94,6 +95,9 @@ class _Target(Protocol):
 
     def abort(self) -> None:
         """Called from another thread at shutdown: interrupt a send that is stuck."""
+
+    def local(self) -> bool:
+        """True when the next batch goes to a local file or stream (big batches are cheap there)."""
 
     def close(self) -> None: ...
 
@@ -144,6 +148,9 @@ class _FileTarget:
     def abort(self) -> None:
         pass
 
+    def local(self) -> bool:
+        return True
+
     def close(self) -> None:
         pass
 
@@ -171,6 +178,9 @@ class _StdoutTarget:
 
     def abort(self) -> None:
         pass
+
+    def local(self) -> bool:
+        return True
 
     def close(self) -> None:
         pass
@@ -237,6 +247,9 @@ class _HttpTarget:
                 self._conn.close()
             self._conn = None
 
+    def local(self) -> bool:
+        return time.monotonic() < self._down_until  # spilling
+
     def abort(self) -> None:
         conn = self._conn
         sock = getattr(conn, "sock", None)
@@ -282,7 +295,9 @@ class _HttpTarget:
         raw = b"\n".join(lines) + b"\n"
         body = gzip.compress(raw, compresslevel=1) if self.use_gzip else raw
         batch_id = uuid.uuid4().hex
-        for attempt in range(self.max_attempts):
+        # Once the server was found away, each later batch is one probe: no backoff while it stays away.
+        attempts = 1 if self._down_until else self.max_attempts
+        for attempt in range(attempts):
             remaining = deadline() - time.monotonic()
             if remaining <= 0:
                 return self._spill(lines)
@@ -308,7 +323,7 @@ class _HttpTarget:
                 return "rejected"
             if retry_after_header:
                 retry_after = _parse_retry_after(retry_after_header)
-            if attempt == self.max_attempts - 1:
+            if attempt == attempts - 1:
                 break
             delay = (
                 min(retry_after, self.max_retry_after)
@@ -364,7 +379,9 @@ _live: weakref.WeakSet[Shipper] = weakref.WeakSet()
 class Shipper:
     """A bounded queue of encoded records and one background thread that delivers them to ``target``.
 
-    ``target`` is an ``http(s)://…/api/ingest`` URL, a file path, or ``-`` for stdout.
+    ``target`` is an ``http(s)://…/api/ingest`` URL, a file path, or ``-`` for stdout. For HTTP, a batch is
+    tried up to ``max_attempts`` times; once the server is found away, batches are spilled for
+    ``probe_interval`` seconds, then each batch is a single probe until the server answers again.
     """
 
     def __init__(
@@ -381,6 +398,8 @@ class Shipper:
         token: str | None = None,
         use_gzip: bool = True,
         spill_dir: str | os.PathLike[str] | None = None,
+        max_attempts: int = 6,
+        probe_interval: float = 5.0,
     ) -> None:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
@@ -409,6 +428,8 @@ class Shipper:
                 request_timeout=request_timeout,
                 use_gzip=use_gzip,
             )
+            self._target.max_attempts = max(1, max_attempts)
+            self._target.probe_interval = probe_interval
         else:
             self._target = _FileTarget(Path(target_str).expanduser(), self.counters)
         self._init_runtime()
@@ -551,7 +572,14 @@ class Shipper:
         batch: list[bytes] = []
         size = 0
         q = self._queue
-        while q and len(batch) < self.batch_size and size < _MAX_BATCH_BYTES:
+        # Local writes (a file, stdout, the spill file while the server is away) take up to 8192 records in
+        # one write: the worker keeps up with a busy application even when it rarely gets the GIL.
+        limit = max(self.batch_size, _LOCAL_BATCH) if self._target.local() else self.batch_size
+        if len(q) <= limit and self._queued_bytes <= _MAX_BATCH_BYTES:  # all of it: swap the deque
+            self._queue = deque()
+            self._queued_bytes = 0
+            return list(q)
+        while q and len(batch) < limit and size < _MAX_BATCH_BYTES:
             line = q.popleft()
             batch.append(line)
             size += len(line)

@@ -398,3 +398,25 @@ def test_multiprocessing_fork_children_flush_at_exit(tmp_path: Path) -> None:
     shipper.shutdown()
     records = _read_jsonl(target)
     assert sorted((r["worker"], r["seq"]) for r in records) == [(w, i) for w in range(2) for i in range(20)]
+
+
+def test_server_that_comes_back_is_used_again(sink: Sink, tmp_path: Path) -> None:
+    sink.script = [(503, {}), (503, {})]  # away for one batch's two attempts
+    shipper = Shipper(sink.url, flush_interval=0.01, spill_dir=tmp_path, max_attempts=2, probe_interval=0.2)
+    shipper.write(_line(0))
+    assert shipper.flush(timeout=10)
+    assert shipper.stats()["spilled"] == 1
+    i = 1
+    end = time.monotonic() + 20
+    while shipper.stats()["sent"] == 0 and time.monotonic() < end:
+        shipper.write(_line(i))  # spilled while the server counts as away, then sent after a probe
+        assert shipper.flush(timeout=10)
+        sink.wait_for(len(sink.requests) + 1, timeout=0.05)  # pace the loop on the server, not a sleep
+        i += 1
+    shipper.shutdown()
+    stats = shipper.stats()
+    assert stats["sent"] >= 1
+    assert stats["sent"] + stats["spilled"] == i
+    spilled = [r["seq"] for r in _read_jsonl(shipper.spill_path)]
+    sent = [r["seq"] for r in sink.accepted()]
+    assert sorted(spilled + sent) == list(range(i))  # each record in exactly one place
