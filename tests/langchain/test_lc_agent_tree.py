@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
-from lc_helpers import assert_all_closed, log_events, react_agent, tree
+from lc_helpers import assert_all_closed, log_events, needs_async_config, react_agent, tree
 from opentelemetry import trace
 
 import aitrace_core
@@ -86,6 +86,7 @@ def test_sync_entry_points_give_the_agent_tree(records: CapturedRecords, how: st
     _check_agent_tree(records, handler)
 
 
+@needs_async_config
 @pytest.mark.parametrize("how", ["ainvoke", "astream", "astream_events"])
 async def test_async_entry_points_give_the_agent_tree(records: CapturedRecords, how: str) -> None:
     handler = AITraceHandler()
@@ -194,6 +195,7 @@ def test_graph_inside_auto_span_is_one_trace_and_the_caller_is_current_again(
     assert log_events(req) == ["after the graph"]
 
 
+@needs_async_config
 async def test_async_graph_inside_auto_span_leaves_no_stale_span(
     records: CapturedRecords, detach_errors: list[logging.LogRecord]
 ) -> None:
@@ -211,6 +213,7 @@ async def test_async_graph_inside_auto_span_leaves_no_stale_span(
     assert len({r["trace_id"] for r in records}) == 1
 
 
+@needs_async_config
 async def test_200_concurrent_ainvokes_do_not_mix_trees(records: CapturedRecords) -> None:
     handler = AITraceHandler()
     agent = react_agent()

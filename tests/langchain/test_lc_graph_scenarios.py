@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, Send, interrupt
-from lc_helpers import MsgState, NumState, assert_all_closed, log_events, tree
+from lc_helpers import MsgState, NumState, assert_all_closed, log_events, needs_async_config, tree
 from opentelemetry import trace
 
 import aitrace_core
@@ -118,6 +118,7 @@ async def test_send_fan_out_each_branch_has_its_own_span_and_logs(
     assert items == [1, 2, 3, 4, 5]
 
 
+@needs_async_config
 async def test_async_node_logs_after_awaiting_a_chain_stay_on_the_node(
     records: CapturedRecords, detach_errors: list[logging.LogRecord]
 ) -> None:
@@ -211,7 +212,7 @@ def _approval_graph() -> Any:
     return g.compile(checkpointer=InMemorySaver(), name="approval")
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", ["sync", pytest.param("async", marks=needs_async_config)])
 async def test_interrupt_then_resume(records: CapturedRecords, mode: str) -> None:
     graph = _approval_graph()
     handler = AITraceHandler()

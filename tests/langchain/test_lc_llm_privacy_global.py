@@ -11,7 +11,15 @@ from langchain_core.messages import HumanMessage
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import START, StateGraph
-from lc_helpers import MsgState, NumState, assert_all_closed, log_events
+from lc_helpers import (
+    MsgState,
+    NumState,
+    assert_all_closed,
+    log_events,
+    needs_async_config,
+    react_agent,
+    tree,
+)
 
 import aitrace_core
 import aitrace_langchain
@@ -32,7 +40,9 @@ def _chat_graph(model: FakeChatModel) -> Any:
     return g.compile(name="chat")
 
 
-@pytest.mark.parametrize("mode", ["stream_messages", "model_stream", "astream_events"])
+@pytest.mark.parametrize(
+    "mode", ["stream_messages", "model_stream", pytest.param("astream_events", marks=needs_async_config)]
+)
 async def test_streaming_keeps_usage_and_time_to_first_token(records: CapturedRecords, mode: str) -> None:
     model = FakeChatModel(responses=["one two three four five"], cached_tokens=1, reasoning_tokens=2)
     handler = AITraceHandler()
@@ -198,3 +208,21 @@ def test_user_log_lines_inside_an_llm_call_carry_its_span(records: CapturedRecor
 
     FakeChatModel(respond=respond).invoke("hi", {"callbacks": [AITraceHandler()]})
     assert log_events(records.one("chat fake-chat-1")) == ["provider request"]
+
+
+async def test_instrument_traces_async_agents_on_every_python_version(records: CapturedRecords) -> None:
+    """Global enable adds the handler wherever LangChain configures callbacks, and a run LangChain could
+    not parent (config lost in an asyncio task on Python < 3.11) nests under the current span."""
+    handler = aitrace_langchain.instrument()
+    try:
+        await react_agent().ainvoke({"messages": [HumanMessage("What are 1+2 and 3*4?")]})
+    finally:
+        aitrace_langchain.uninstrument()
+    assert_all_closed(records)
+    graph = records.one("calc_agent")
+    nodes = tree(records, graph)[2]
+    assert sorted(n[0] for n in nodes) == ["node:model", "node:model", "node:tools", "node:tools"]
+    for name, _status, children in nodes:
+        if name == "node:model":
+            assert [c[0] for c in children] == ["llm:chat fake-chat-1"]
+    assert handler.open_runs == 0
