@@ -35,6 +35,8 @@ def test_demo_serves_the_example_runs_and_stops_cleanly(tmp_path: Path, sig: sig
             return match.group(1) if match else None
 
         url = wait_for(announced, 120, "the demo's URL")
+        log.seek(0)
+        assert "failed" not in log.read().decode(errors="replace")
         traces = httpx.get(url + "api/traces").json()["traces"]
         assert traces, "the demo sent runs"
         assert {t["service"] for t in traces} >= {"aitrace-demo"}
