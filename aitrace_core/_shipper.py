@@ -473,25 +473,28 @@ class Shipper:
                 if self._closed:
                     self.counters["dropped_closed"] += 1
                     return False
-                if len(self._queue) >= self.max_queue or self._queued_bytes + size > self.max_queue_bytes:
+                full = len(self._queue) >= self.max_queue or self._queued_bytes + size > self.max_queue_bytes
+                if full:
                     self.counters["dropped_queue_full"] += 1
                     dropped = self.counters["dropped_queue_full"]
-                    self._drop_warn.warn(
-                        "aitrace: queue full (%d records); %d records dropped so far — is the target slow?",
-                        self.max_queue, dropped,
-                    )
-                    return False
-                self._queue.append(line)
-                self._queued_bytes += size
-                self._enqueued += 1
-                self.counters["accepted"] += 1
-                if self._worker is None:
-                    self._start_worker()
-                n = len(self._queue)
-                # Wake the worker when a batch is complete (or the queue half full, to stop a retry wait),
-                # once, not on every record: the worker re-checks the queue before it sleeps.
-                if n == self.batch_size or n == self.max_queue // 2:
-                    self._cond.notify()
+                else:
+                    self._queue.append(line)
+                    self._queued_bytes += size
+                    self._enqueued += 1
+                    self.counters["accepted"] += 1
+                    if self._worker is None:
+                        self._start_worker()
+                    n = len(self._queue)
+                    # Wake the worker when a batch is complete (or the queue half full, to stop a retry wait),
+                    # once, not on every record: the worker re-checks the queue before it sleeps.
+                    if n == self.batch_size or n == self.max_queue // 2:
+                        self._cond.notify()
+            if full:  # outside the lock: a logging handler that writes to aitrace cannot deadlock here
+                self._drop_warn.warn(
+                    "aitrace: queue full (%d records); %d records dropped so far — is the target slow?",
+                    self.max_queue, dropped,
+                )
+                return False
             return True
         except Exception:
             return False

@@ -420,3 +420,23 @@ def test_server_that_comes_back_is_used_again(sink: Sink, tmp_path: Path) -> Non
     spilled = [r["seq"] for r in _read_jsonl(shipper.spill_path)]
     sent = [r["seq"] for r in sink.accepted()]
     assert sorted(spilled + sent) == list(range(i))  # each record in exactly one place
+
+
+def test_a_log_handler_that_writes_back_into_a_full_queue_does_not_deadlock(tmp_path: Path) -> None:
+    shipper = Shipper(tmp_path / "out.jsonl", max_queue=100, batch_size=10_000, flush_interval=3600)
+
+    class Echo(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            shipper.write(_line(999, note=record.getMessage()))
+
+    handler = Echo()
+    logging.getLogger("aitrace").addHandler(handler)
+    try:
+        worker = threading.Thread(target=lambda: [shipper.write(_line(i)) for i in range(150)], daemon=True)
+        worker.start()
+        worker.join(20)
+        assert not worker.is_alive(), "write() deadlocked on its own drop warning"
+    finally:
+        logging.getLogger("aitrace").removeHandler(handler)
+    assert shipper.stats()["dropped_queue_full"] == 51  # 50 of ours + the echoed warning
+    shipper.shutdown()
