@@ -243,6 +243,22 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 _LONG_KEY = re.compile(r'"(?:[^"\\]|\\.){1001,}":')
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
+
+
+def _nesting_exceeds(text: str, max_depth: int) -> bool:
+    """True when the JSON ``text`` nests deeper than ``max_depth`` (strings removed, then innermost
+    containers peeled off one level per pass, at C speed)."""
+    structure = _JSON_STRING.sub("", text)
+    for _ in range(max_depth):
+        peeled = _INNERMOST.sub("", structure)
+        if peeled == structure:
+            return False
+        structure = peeled
+    return "{" in structure or "[" in structure
+
+
 def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     """The record encoded straight away when provably no cap or conversion applies, else None.
 
@@ -258,7 +274,7 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     n = len(text)
     if n > limits.max_chars or text.count(",") >= limits.max_items:
         return None
-    if text.count("{") + text.count("[") > limits.max_depth:
+    if text.count("{") + text.count("[") > limits.max_depth and _nesting_exceeds(text, limits.max_depth):
         return None
     if n > 1_000 and _LONG_KEY.search(text):
         return None

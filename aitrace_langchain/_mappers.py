@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
+from langchain_core.prompt_values import PromptValue
 
 from aitrace_core import to_jsonable
 
@@ -116,6 +117,11 @@ class Shaper:
             return converted
         if isinstance(obj, (list, tuple, set, frozenset)):
             return [self.value(v, cache, depth + 1) for v in obj]
+        if isinstance(obj, PromptValue):
+            msgs = getattr(obj, "messages", None)
+            if msgs is not None:
+                return {"messages": [self.value(m, cache, depth + 2) for m in msgs]}
+            return self.value(obj.to_string(), cache, depth + 1)
         if isinstance(obj, Document):
             return self.value({"content": obj.page_content, "metadata": obj.metadata}, cache, depth + 1)
         if t.__name__ == "Command" and hasattr(obj, "resume"):
