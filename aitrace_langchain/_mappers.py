@@ -91,6 +91,9 @@ class Shaper:
         if depth > self.max_depth:
             return f"[aitrace cut: depth limit, {t.__name__}]"
         if t is dict or isinstance(obj, Mapping):
+            if depth == 0 and obj.get("__type") == "tool_call_with_context" and "tool_call" in obj:
+                # a Send to a ToolNode: the call is the input; the state it carries is the graph's, unchanged
+                return {"tool_call": self.value(obj["tool_call"], cache, 1)}
             out: dict[str, Any] = {}
             check = self.redactor is not None
             for k, v in obj.items():

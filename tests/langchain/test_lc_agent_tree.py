@@ -175,6 +175,8 @@ def test_node_spans_carry_langgraph_fields(records: CapturedRecords) -> None:
         assert start["langgraph_path"][0] == "__pregel_push"  # one Send per tool call
         assert start["checkpoint_ns"].startswith("tools:")
         assert start["thread_id"] == "t-42"
+    # each Send branch's input is the one tool call it runs
+    assert sorted(v.start["input"][0]["name"] for v in tools) == ["add", "multiply"]  # type: ignore[index]
 
 
 def test_graph_inside_auto_span_is_one_trace_and_the_caller_is_current_again(
