@@ -72,20 +72,19 @@ class _Runtime:
 runtime = _Runtime()
 
 _seq = itertools.count()
-_ts_cache: list[Any] = [-1, ""]
+_ts_cache: tuple[int, str] = (-1, "")
 
 
 def format_timestamp(ns: int | None = None) -> str:
     """RFC 3339 UTC with microseconds: ``2026-11-24T12:00:00.123456Z``."""
+    global _ts_cache
     if ns is None:
         ns = time.time_ns()
     sec, rem = divmod(ns, 1_000_000_000)
-    cache = _ts_cache
-    if cache[0] != sec:
+    cached_sec, prefix = _ts_cache  # one tuple, swapped whole: threads never see a second and a stale prefix
+    if cached_sec != sec:
         prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-        cache[0], cache[1] = sec, prefix
-    else:
-        prefix = cache[1]
+        _ts_cache = (sec, prefix)
     return f"{prefix}.{rem // 1000:06d}Z"
 
 

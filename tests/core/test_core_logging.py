@@ -123,3 +123,17 @@ def test_shutdown_removes_the_stdlib_bridge(tmp_path: Path) -> None:
     aitrace_core.configure(service_name="svc", target=tmp_path / "out.jsonl", capture_stdlib=True)
     aitrace_core.shutdown()
     assert not any(isinstance(h, aitrace_core.StdlibBridge) for h in logging.getLogger().handlers)
+
+
+def test_timestamps_are_rfc3339_utc_and_match_the_clock() -> None:
+    import datetime as dt
+
+    from aitrace_core._runtime import format_timestamp
+
+    ns = 1_764_000_000_123_456_789
+    assert format_timestamp(ns) == "2025-11-24T16:00:00.123456Z"
+    assert format_timestamp(ns + 1_000_000_000) == "2025-11-24T16:00:01.123456Z"
+    for i in range(5000):  # across many seconds: the cached prefix always matches the second
+        t = ns + i * 7_919_000
+        want = dt.datetime.fromtimestamp(t // 10**9, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        assert format_timestamp(t) == f"{want}.{t % 10**9 // 1000:06d}Z"
