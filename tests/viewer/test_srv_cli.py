@@ -57,14 +57,26 @@ def test_import_names_the_bad_line(tmp_path: Path, db_url: str) -> None:
     assert "bad.jsonl:4: span_id: 'nothex'" in result.output
 
 
-def test_export_html_uses_the_viewer_writer(tmp_path: Path) -> None:
-    pytest.importorskip("aitrace_viewer.export_html")
+def test_export_html_from_a_trace_id_or_a_jsonl_file(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'logs.db'}"
     _write(tmp_path / "a.jsonl", _records())
     CliRunner().invoke(main, ["import", str(tmp_path / "a.jsonl"), "--db", db])
-    result = CliRunner().invoke(main, ["export", TRACE, "--db", db, "--html", str(tmp_path / "t.html")])
+    names = {r["span_name"] for r in _records() if r.get("event") == "span_start"}
+
+    result = CliRunner().invoke(main, ["export", "--html", TRACE, "--db", db, "-o", str(tmp_path / "t.html")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "t.html").read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+    from_db = (tmp_path / "t.html").read_text(encoding="utf-8")
+    assert from_db.lstrip().lower().startswith("<!doctype html")
+
+    result = CliRunner().invoke(main, ["export", "--html", str(tmp_path / "a.jsonl")])
+    assert result.exit_code == 0, result.output
+    from_file = (tmp_path / "a.html").read_text(encoding="utf-8")  # default name: the file's, with .html
+    for page in (from_db, from_file):
+        assert all(name in page for name in names), "the records are embedded in the page"
+
+    result = CliRunner().invoke(main, ["export", "--html", "not-a-trace-or-file"])
+    assert result.exit_code == 2
+    assert "trace id" in result.output
 
 
 def test_prune_and_db_upgrade(tmp_path: Path, db_url: str) -> None:

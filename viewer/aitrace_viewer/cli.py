@@ -222,47 +222,60 @@ def import_cmd(path: Path, db: str | None) -> None:
 
 
 @click.command("export")
-@click.argument("trace_id")
+@click.argument("source")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "jsonl", "csv"]), default="jsonl", show_default=True
 )
 @click.option(
     "--html",
     "html",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write one self-contained HTML viewer file instead.",
+    is_flag=True,
+    help="Write one self-contained HTML viewer file (opens offline, from file://) instead.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Write to this file (default stdout).",
+    help="Write to this file (default stdout; with --html, SOURCE's name with .html).",
 )
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
-def export_cmd(trace_id: str, fmt: str, html: Path | None, output: Path | None, db: str | None) -> None:
-    """Write a trace's records as JSON, JSONL or CSV (or a standalone HTML page with --html)."""
+def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str | None) -> None:
+    """Write a trace's records as JSON, JSONL or CSV, or a standalone HTML page with --html.
+
+    SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
+    """
     import re
 
     from .api import csv_text
 
-    if not re.fullmatch(r"[0-9a-f]{32}", trace_id):
-        raise click.BadParameter("must be 32 lowercase hex characters", param_hint="TRACE_ID")
-    store = _open_store(_settings(db=db))
-    try:
-        records = store.trace_records(trace_id)
-    finally:
-        store.close()
-    if not records:
-        raise click.ClickException(f"no trace {trace_id}")
-    if html is not None:
+    path = Path(source).expanduser()
+    if path.is_file():
+        from .export_html import read_jsonl
+
+        records = read_jsonl(path)
+        if not records:
+            raise click.ClickException(f"{path} holds no records")
+        default_html = path.with_suffix(".html")
+    elif re.fullmatch(r"[0-9a-f]{32}", source):
+        store = _open_store(_settings(db=db))
         try:
-            from . import export_html  # the UI's module
-        except ImportError:
-            raise click.ClickException("HTML export is not available in this build") from None
-        export_html.write_html(records, html)
-        click.echo(f"wrote {html}", err=True)
+            records = store.trace_records(source)
+        finally:
+            store.close()
+        if not records:
+            raise click.ClickException(f"no trace {source}")
+        default_html = Path(f"{source}.html")
+    else:
+        raise click.BadParameter(
+            "must be a trace id (32 lowercase hex characters) or an existing .jsonl file", param_hint="SOURCE"
+        )
+    if html:
+        from . import export_html  # the UI's module
+
+        target = output or default_html
+        export_html.write_html(records, target)
+        click.echo(f"wrote {target} ({len(records)} records)", err=True)
         return
     if fmt == "json":
         text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
