@@ -241,6 +241,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 
 #: A mapping key longer than the 1,000-character key cap, in encoded JSON.
 _LONG_KEY = re.compile(r'"(?:[^"\\]|\\.){1001,}":')
+_LONG_RUN = re.compile(r'[^"]{1001}')
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -276,10 +277,48 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
         return None
     if text.count("{") + text.count("[") > limits.max_depth and _nesting_exceeds(text, limits.max_depth):
         return None
-    if n > 1_000 and _LONG_KEY.search(text):
+    # The exact long-key regex is slow; run it only when some stretch without a quote could hold such a key
+    # (escaped quotes are read as ordinary characters there, which can only make the check run more often).
+    if n > 1_000 and _LONG_RUN.search(text.replace('\\"', "__")) and _LONG_KEY.search(text):
+        return None
+    if not _plain(record):
         return None
     line = text.encode("utf-8", "backslashreplace")
     return line if len(line) <= limits.max_record_bytes else None
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(record: Any) -> bool:
+    """True when ``record`` holds only exact dicts with str keys, lists and JSON scalars.
+
+    The C encoder also takes tuples (a NamedTuple would come out as an array, not the documented object),
+    str/int/float subclasses and non-str keys (``True`` → ``"true"``, where the walk writes ``"True"``):
+    those records take the walk. Runs after a successful encode, so there is no cycle to loop on.
+    """
+    if type(record) is not dict:
+        return False
+    stack: list[Any] = [record]
+    scalars = _SCALAR_TYPES
+    while stack:
+        obj = stack.pop()
+        if type(obj) is dict:
+            for key in obj:
+                if type(key) is not str:
+                    return False
+            values: Any = obj.values()
+        else:
+            values = obj
+        for value in values:
+            t = type(value)
+            if t in scalars:
+                continue
+            if t is dict or t is list:
+                stack.append(value)
+            else:
+                return False
+    return True
 
 
 def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
