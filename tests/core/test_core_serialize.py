@@ -84,6 +84,10 @@ def _wrap(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 values = st.recursive(scalars, _wrap, max_leaves=30)
 
 
+def _plain_json(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=15) | st.dictionaries(st.text(max_size=300), children, max_size=15)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values)
 def test_any_nesting_gives_valid_json_and_never_raises(value: Any) -> None:
@@ -101,6 +105,29 @@ def test_any_nesting_respects_tight_limits(value: Any, max_chars: int, max_items
     line = dumps({"event": "x", "value": value}, limits)
     assert len(line) <= 4096 or b"aitrace.cut" in line
     json.loads(line)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values)
+def test_dumps_writes_what_the_walk_gives(value: Any) -> None:
+    """The fast path for plain records and the full walk never disagree (NamedTuples, keys, caps...)."""
+    record = {"event": "x", "value": value}
+    assert json.loads(dumps(record)) == json.loads(json.dumps(to_jsonable(record)))
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), _plain_json, max_leaves=40))
+@settings(max_examples=200, deadline=None)
+def test_dumps_applies_caps_to_plain_json_too(value: Any) -> None:
+    limits = Limits(max_chars=256, max_items=10, max_depth=3)
+    record = {"event": "x", "value": value}
+    assert json.loads(dumps(record, limits)) == json.loads(json.dumps(to_jsonable(record, limits)))
+
+
+def test_namedtuples_and_odd_keys_in_records_are_written_as_documented() -> None:
+    rec = json.loads(dumps({"event": "x", "p": Point(1, 2), "k": {True: 1, None: 2, 3: 4}, "t": (1, 2)}))
+    assert rec["p"] == {"x": 1, "y": 2}
+    assert rec["k"] == {"True": 1, "None": 2, "3": 4}
+    assert rec["t"] == [1, 2]
 
 
 def test_known_conversions() -> None:
