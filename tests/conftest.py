@@ -13,8 +13,10 @@ from aitrace_core.testing import CapturedRecords, capture_records
 
 
 @pytest.fixture(autouse=True)
-def _reset_aitrace(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test writes to the real ~/logs, ~/.cache or ~/.config, and none leaks configuration into the next."""
+def _reset_aitrace(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """No test writes to the real ~/logs, ~/.cache or ~/.config, nor leaks configuration into the next."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))

@@ -47,7 +47,9 @@ def _python_snippets() -> list[str]:
 def test_readme_snippet_runs(index: int, tmp_path: Path) -> None:
     code = _python_snippets()[index]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
-    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.update(
+        HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "cfg"), XDG_CACHE_HOME=str(tmp_path / "cache")
+    )
     env["AITRACE_TARGET"] = str(tmp_path / "out.jsonl")
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
