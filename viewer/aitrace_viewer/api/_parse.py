@@ -12,7 +12,9 @@ import msgspec
 
 from aitrace_core._schema import record_schema
 
-__all__ = ["BodyReader", "IngestError", "parse_batch", "validator"]
+from ._fastcheck import UnsupportedSchema, fast_check
+
+__all__ = ["BodyReader", "IngestError", "parse_batch", "quick_validator", "validator"]
 
 
 class IngestError(Exception):
@@ -33,6 +35,15 @@ def validator() -> Callable[[Any], Any]:
     schema.pop("$id", None)
     compiled: Callable[[Any], Any] = fastjsonschema.compile(schema)
     return compiled
+
+
+@lru_cache(maxsize=1)
+def quick_validator() -> Callable[[Any], bool]:
+    """The accept-only fast check generated from the same schema (``False``: ask :func:`validator`)."""
+    try:
+        return fast_check(record_schema())
+    except UnsupportedSchema:  # the schema grew something the generator does not know: full validation only
+        return lambda _record: False
 
 
 _decoder = msgspec.json.Decoder()
@@ -58,6 +69,8 @@ def _check(index: int, record: Any, size: int, max_record_bytes: int) -> None:
         raise IngestError(
             413, f"record {index}: {size:,} bytes, over the per-record limit of {max_record_bytes:,}", index
         )
+    if quick_validator()(record):
+        return
     try:
         validator()(record)
     except fastjsonschema.JsonSchemaValueException as exc:
@@ -87,17 +100,24 @@ def parse_batch(body: bytes, max_record_bytes: int) -> tuple[list[dict[str, Any]
                 raw = _encoder.encode(item).decode("utf-8")
             except RecursionError:
                 raise IngestError(400, f"record {index}: nested too deeply", index) from None
-            _check(index, item, len(raw), max_record_bytes)
+            if len(raw) > max_record_bytes or not quick_validator()(item):
+                _check(index, item, len(raw), max_record_bytes)
             raws.append(raw)
             records.append(item)
         return records, raws
     index = 0
+    quick = quick_validator()
+    decode = _decoder.decode
     for line in stripped.split(b"\n"):
         line = line.strip()
         if not line:
             continue
-        item = _decode(line, f"record {index}")
-        _check(index, item, len(line), max_record_bytes)
+        try:
+            item = decode(line)
+        except (RecursionError, UnicodeDecodeError, msgspec.DecodeError):
+            item = _decode(line, f"record {index}")  # raises with the message
+        if len(line) > max_record_bytes or not quick(item):  # the fast path says "not sure": full check
+            _check(index, item, len(line), max_record_bytes)
         records.append(item)
         raws.append(line.decode("utf-8"))
         index += 1

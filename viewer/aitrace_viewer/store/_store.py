@@ -8,7 +8,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,6 +198,43 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+class _Run:
+    """Runs the summary SQL (``:ids`` is a list of trace ids; other parameters are named)."""
+
+    def select_in(self, sql: str, ids: list[str]) -> Iterable[Sequence[Any]]:
+        raise NotImplementedError  # pragma: no cover
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+
+class _AlchemyRun(_Run):
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def select_in(self, sql: str, ids: list[str]) -> Iterable[Sequence[Any]]:
+        return self.conn.execute(text(sql).bindparams(bindparam("ids", expanding=True)), {"ids": ids})
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        self.conn.execute(text(sql), rows)
+
+
+class _SqliteRun(_Run):
+    """The same SQL straight to a sqlite3 cursor."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def select_in(self, sql: str, ids: list[str]) -> Iterable[Sequence[Any]]:
+        rows: list[Sequence[Any]] = self.cursor.execute(
+            sql.replace(":ids", "(" + ",".join("?" * len(ids)) + ")"), ids
+        ).fetchall()
+        return rows
+
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        self.cursor.executemany(sql, rows)
+
+
 class Store:
     """All database work. Methods are synchronous; the server calls them from worker threads."""
 
@@ -235,7 +272,73 @@ class Store:
         ts = [parse_ts(r["timestamp"]) for r in records]
         deltas = span_deltas(records, ts)
         trace_ids = sorted({key[0] for key in deltas})
-        pg = self.pg
+        if self.pg:
+            return self._ingest_pg(records, raws, ts, deltas, trace_ids, batch_id)
+        # SQLite: the rows are built before taking the write lock, and everything goes straight to sqlite3 (the
+        # same SQL; SQLAlchemy's per-statement and per-row parameter handling costs more than the inserts here)
+        rows: list[list[Any]] = []
+        bodies: list[list[Any]] = []
+        for record, raw, ts_us in zip(records, raws, ts, strict=True):
+            seq = record.get("seq")
+            logger, event, service = record["logger"], record["event"], record["service"]
+            body = search_text(record)
+            rows.append(
+                [
+                    0,  # the id, set below
+                    record["trace_id"],
+                    record["span_id"],
+                    record.get("parent_span_id"),
+                    ts_us,
+                    seq if isinstance(seq, int) and seq < 2**63 else None,
+                    record["level"],
+                    logger if logger.isascii() else _clean(logger, False),
+                    event if event.isascii() else _clean(event, False),
+                    service if service.isascii() else _clean(service, False),
+                    raw,
+                ]
+            )
+            bodies.append([0, body if body.isascii() else _clean(body, False)])
+        span_rows = [d.row() for d in deltas.values()]
+        with self._write_lock, self.writer.begin() as conn:
+            now_us = time.time_ns() // 1000
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            try:
+                if batch_id is not None:
+                    cursor.execute(
+                        "INSERT INTO ingest_batches (batch_id, received_us, records) VALUES (?, ?, ?) "
+                        "ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
+                        (batch_id, now_us, len(records)),
+                    )
+                    inserted = cursor.fetchone()
+                    cursor.fetchall()  # finish the statement
+                    if inserted is None:
+                        return IngestResult(0, duplicate=True)
+                first = cursor.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0] + 1
+                for i, (row, fts) in enumerate(zip(rows, bodies, strict=True)):
+                    row[0] = fts[0] = first + i
+                cursor.executemany(
+                    "INSERT INTO records (id, trace_id, span_id, parent_span_id, ts_us, seq, level, logger, "
+                    "event, service, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+                cursor.executemany("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", bodies)
+                cursor.executemany(_UPSERT_SPANS, span_rows)
+                self._summarise(_SqliteRun(cursor), trace_ids, now_us)
+            finally:
+                cursor.close()
+        return IngestResult(len(records), trace_ids=trace_ids)
+
+    def _ingest_pg(
+        self,
+        records: list[dict[str, Any]],
+        raws: list[str],
+        ts: list[int],
+        deltas: dict[tuple[str, str], Any],
+        trace_ids: list[str],
+        batch_id: str | None,
+    ) -> IngestResult:
         rows = []
         for record, raw, ts_us in zip(records, raws, ts, strict=True):
             seq = record.get("seq")
@@ -247,13 +350,14 @@ class Store:
                     "ts_us": ts_us,
                     "seq": seq if isinstance(seq, int) and seq < 2**63 else None,
                     "level": record["level"],
-                    "logger": _clean(record["logger"], pg),
-                    "event": _clean(record["event"], pg),
-                    "service": _clean(record["service"], pg),
+                    "logger": _clean(record["logger"], True),
+                    "event": _clean(record["event"], True),
+                    "service": _clean(record["service"], True),
                     "raw": raw,
-                    "body": _clean(search_text(record), pg),
+                    "body": _clean(search_text(record), True),
                 }
             )
+        span_rows = [d.row() for d in deltas.values()]
         with self._write_lock, self.writer.begin() as conn:
             now_us = time.time_ns() // 1000
             if batch_id is not None:
@@ -266,81 +370,38 @@ class Store:
                 ).first()
                 if inserted is None:
                     return IngestResult(0, duplicate=True)
-            if pg:
-                # lock the batch's trace rows in a fixed order, so concurrent workers summarise one at a time
-                conn.execute(
-                    text("INSERT INTO traces (trace_id) VALUES (:t) ON CONFLICT (trace_id) DO NOTHING"),
-                    [{"t": t} for t in trace_ids],
-                )
-                conn.execute(
-                    text(
-                        "SELECT trace_id FROM traces WHERE trace_id IN :ids ORDER BY trace_id FOR UPDATE"
-                    ).bindparams(bindparam("ids", expanding=True)),
-                    {"ids": trace_ids},
-                )
-                conn.execute(
-                    text(
-                        "INSERT INTO records (trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, "
-                        "service, raw, search) VALUES (:trace_id, :span_id, :parent_span_id, :ts_us, :seq, :level, "
-                        ":logger, :event, :service, :raw, to_tsvector('simple', :body))"
-                    ),
-                    rows,
-                )
-            else:
-                first = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM records").scalar_one() + 1
-                dbapi = conn.connection.driver_connection
-                assert dbapi is not None
-                cursor = dbapi.cursor()
-                try:
-                    cursor.executemany(
-                        "INSERT INTO records (id, trace_id, span_id, parent_span_id, ts_us, seq, level, logger, "
-                        "event, service, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        [
-                            (
-                                first + i,
-                                r["trace_id"],
-                                r["span_id"],
-                                r["parent_span_id"],
-                                r["ts_us"],
-                                r["seq"],
-                                r["level"],
-                                r["logger"],
-                                r["event"],
-                                r["service"],
-                                r["raw"],
-                            )
-                            for i, r in enumerate(rows)
-                        ],
-                    )
-                    cursor.executemany(
-                        "INSERT INTO records_fts (rowid, body) VALUES (?, ?)",
-                        [(first + i, r["body"]) for i, r in enumerate(rows)],
-                    )
-                finally:
-                    cursor.close()
-            span_rows = [d.row() for d in deltas.values()]
-            if pg:
-                conn.execute(text(_UPSERT_SPANS), span_rows)
-            else:  # the same SQL straight to sqlite3: SQLAlchemy's per-row parameter handling costs more here
-                raw_cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    raw_cursor.executemany(_UPSERT_SPANS, span_rows)
-                finally:
-                    raw_cursor.close()
-            self._summarise(conn, trace_ids, now_us)
+            # lock the batch's trace rows in a fixed order, so concurrent workers summarise one at a time
+            conn.execute(
+                text("INSERT INTO traces (trace_id) VALUES (:t) ON CONFLICT (trace_id) DO NOTHING"),
+                [{"t": t} for t in trace_ids],
+            )
+            conn.execute(
+                text(
+                    "SELECT trace_id FROM traces WHERE trace_id IN :ids ORDER BY trace_id FOR UPDATE"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": trace_ids},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO records (trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, "
+                    "service, raw, search) VALUES (:trace_id, :span_id, :parent_span_id, :ts_us, :seq, :level, "
+                    ":logger, :event, :service, :raw, to_tsvector('simple', :body))"
+                ),
+                rows,
+            )
+            conn.execute(text(_UPSERT_SPANS), span_rows)
+            self._summarise(_AlchemyRun(conn), trace_ids, now_us)
         return IngestResult(len(records), trace_ids=trace_ids)
 
-    def _summarise(self, conn: Connection, trace_ids: list[str], now_us: int) -> None:
+    def _summarise(self, run: _Run, trace_ids: list[str], now_us: int) -> None:
         """Recompute the trace rows of ``trace_ids`` from their span rows."""
-        aggregate = text(_AGGREGATE).bindparams(bindparam("ids", expanding=True))
-        roots_q = text(_ROOTS).bindparams(bindparam("ids", expanding=True))
         out = []
         for start in range(0, len(trace_ids), 500):
             chunk = trace_ids[start : start + 500]
             roots: dict[str, Any] = {}
-            for row in conn.execute(roots_q, {"ids": chunk}):
+            for row in run.select_in(_ROOTS, chunk):
                 roots.setdefault(row[0], row)
-            for row in conn.execute(aggregate, {"ids": chunk}):
+            for row in run.select_in(_AGGREGATE, chunk):
                 (
                     trace_id,
                     span_count,
@@ -418,7 +479,7 @@ class Store:
                     }
                 )
         if out:
-            conn.execute(text(_UPSERT_TRACE), out)
+            run.executemany(_UPSERT_TRACE, out)
 
     def delete_trace(self, trace_id: str) -> int:
         """Remove a trace's records and summaries; returns how many records went."""
