@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -15,14 +16,24 @@ import pytest
 from conftest import wait_for
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_demo_serves_the_example_runs_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("sig", "port_taken"), [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)]
+)
+def test_demo_serves_the_example_runs_and_stops_cleanly(
+    tmp_path: Path, sig: signal.Signals, port_taken: bool
+) -> None:
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    taken = blocker.getsockname()[1]
+    # Either an explicit free port, or the configured default port already in use: the demo still serves.
+    args = [] if port_taken else ["--port", "0"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aitrace_viewer", "demo", "--port", "0", "--db", str(tmp_path / "demo.db")],
+        [sys.executable, "-m", "aitrace_viewer", "demo", *args, "--db", str(tmp_path / "demo.db")],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "AITRACE_PORT": str(taken)},
     )
     try:
 
@@ -35,6 +46,7 @@ def test_demo_serves_the_example_runs_and_stops_cleanly(tmp_path: Path, sig: sig
             return match.group(1) if match else None
 
         url = wait_for(announced, 120, "the demo's URL")
+        assert f":{taken}/" not in url
         log.seek(0)
         assert "failed" not in log.read().decode(errors="replace")
         traces = httpx.get(url + "api/traces").json()["traces"]
@@ -43,6 +55,7 @@ def test_demo_serves_the_example_runs_and_stops_cleanly(tmp_path: Path, sig: sig
         proc.send_signal(sig)
         assert proc.wait(timeout=30) == 0
     finally:
+        blocker.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()

@@ -133,6 +133,10 @@ def demo_cmd(port: int | None, db: str | None) -> None:
     from .demo import run_demo_scenarios
 
     settings = _settings(host="127.0.0.1", port=port, db=db)
+    if port is None and not _port_free(settings.host, settings.port):
+        # The demo should just work: a server already on the usual port is no reason to fail.
+        click.echo(f"aitrace demo: port {settings.port} is taken; using a free one", err=True)
+        settings = _settings(host="127.0.0.1", port=0, db=db)
 
     def workload(server: Any) -> None:
         if not _wait_started(server):
@@ -146,6 +150,17 @@ def demo_cmd(port: int | None, db: str | None) -> None:
         click.echo(f"aitrace demo: {count} runs sent. Open {url}  (Ctrl-C stops)")
 
     run_server(settings, on_started=workload)
+
+
+def _port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _jsonl_files(path: Path) -> list[Path]:
