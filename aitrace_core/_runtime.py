@@ -168,6 +168,11 @@ def emit(record: Record) -> bool:
     ``seq`` are added when missing.
     """
     try:
+        # The sink first: the first record may be what configures aitrace from the environment, and its
+        # service name must come from that configuration too.
+        sink = runtime.get_sink()
+        if sink is None:
+            return False
         if "timestamp" not in record:
             record["timestamp"] = format_timestamp()
         record.setdefault("service", runtime.service)
@@ -177,9 +182,6 @@ def emit(record: Record) -> bool:
             if out is None:
                 return False
             record = out
-        sink = runtime.get_sink()
-        if sink is None:
-            return False
         return bool(sink.write(dumps(record, runtime.limits)))
     except Exception:
         _internal.debug("aitrace: record not written", exc_info=True)

@@ -1,8 +1,10 @@
 """Global enable: one ``AITraceHandler`` added to every LangChain run through LangChain's configure hook.
 
 ``instrument()`` / ``uninstrument()`` in code, or ``AITRACE_LANGCHAIN_TRACING=true`` in the environment (read
-on every run, so it can be switched at any time once ``aitrace_langchain`` is imported). A run whose callbacks
-already hold an ``AITraceHandler`` does not get a second one.
+on every run). With the variable set, a startup hook installed with the package
+(``aitrace_langchain_autoload.pth``) imports ``aitrace_langchain`` when Python starts, so an application that
+never imports aitrace is traced too. A run whose callbacks already hold an ``AITraceHandler`` does not get a
+second one.
 """
 
 from __future__ import annotations
