@@ -18,6 +18,18 @@ MAX_SEARCH_CHARS = 100_000
 
 def parse_ts(text: str) -> int:
     """RFC 3339 → microseconds since the epoch (fractions beyond microseconds are dropped)."""
+    if len(text) == 27 and text[26] == "Z" and text[19] == "." and text.isascii() and text[20:26].isdigit():
+        # the shipper's own form, 2026-11-24T12:00:00.123456Z: the whole second is shared by many records
+        return _whole_second(text[:19]) + int(text[20:26])
+    return _parse_ts(text)
+
+
+@lru_cache(maxsize=4096)
+def _whole_second(head: str) -> int:
+    return _parse_ts(head + "Z")
+
+
+def _parse_ts(text: str) -> int:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:

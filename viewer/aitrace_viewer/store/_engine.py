@@ -11,12 +11,23 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
-__all__ = ["make_engines", "upgrade"]
+__all__ = ["make_engines", "sqlite_file", "upgrade"]
 
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_engine(url: str, *, writer: bool) -> Engine:
+def sqlite_file(url: str) -> str | None:
+    """The database file of a plain SQLite file URL (None for PostgreSQL, ``:memory:`` and ``file:`` URIs)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return str(Path(database).expanduser())
+
+
+def _sqlite_engine(url: str, *, writer: bool, autocheckpoint: bool = True) -> Engine:
     engine = create_engine(
         url,
         pool_size=1 if writer else 8,
@@ -32,6 +43,8 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=OFF")
+        if not autocheckpoint:  # a background thread checkpoints instead (Store), off the commit path
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
@@ -43,14 +56,20 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
     return engine
 
 
-def make_engines(url: str) -> tuple[Engine, Engine]:
-    """``(writer, reader)``. On PostgreSQL both are the same pool."""
+def make_engines(url: str, *, background_checkpoint: bool = False) -> tuple[Engine, Engine]:
+    """``(writer, reader)``. On PostgreSQL both are the same pool.
+
+    ``background_checkpoint``: the SQLite writer does not checkpoint the WAL at commit (someone else does).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return _sqlite_engine(url, writer=True), _sqlite_engine(url, writer=False)
+        return (
+            _sqlite_engine(url, writer=True, autocheckpoint=not background_checkpoint),
+            _sqlite_engine(url, writer=False),
+        )
     engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
     return engine, engine
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,8 +18,8 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
-from ._derive import format_ts, parse_ts, search_text, span_deltas
-from ._engine import make_engines, upgrade
+from ._derive import SpanDelta, format_ts, parse_ts, search_text, span_deltas
+from ._engine import make_engines, sqlite_file, upgrade
 
 __all__ = ["IngestResult", "Store", "TraceFilters"]
 
@@ -70,6 +73,8 @@ ON CONFLICT (trace_id, span_id) DO UPDATE SET
     model = COALESCE(excluded.model, spans.model),
     thread_id = COALESCE(spans.thread_id, excluded.thread_id)
 """
+
+_UPSERT_SPANS_PG = re.sub(r":(\w+)", r"%(\1)s", _UPSERT_SPANS)  # psycopg's parameter style
 
 _AGGREGATE = """
 SELECT trace_id, count(*), sum(record_count), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), min(start_us),
@@ -198,6 +203,51 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+log = logging.getLogger(__name__)
+
+
+class _Checkpointer:
+    """Checkpoints a SQLite WAL from its own thread and connection, so that commits do not wait for it.
+
+    SQLite's automatic checkpoint runs inside the COMMIT of whichever write crosses the threshold (copying the
+    WAL into the database file and syncing it). Here the writer has it off and pokes this thread after each
+    commit instead; it runs a PASSIVE checkpoint (never blocks writers or readers) on its own connection.
+    Pokes that arrive while a checkpoint runs coalesce into one. Durability does not depend on checkpoints
+    (a commit is in the WAL; kill -9 recovery replays it); if this thread ever stopped, the WAL would grow.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="aitrace-checkpoint", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """A commit happened."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stop:
+                    return
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # busy or gone: the next poke tries again
+                    log.debug("background checkpoint failed: %s", exc)
+        finally:
+            db.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+
 class _Run:
     """Runs the summary SQL (``:ids`` is a list of trace ids; other parameters are named)."""
 
@@ -240,7 +290,9 @@ class Store:
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
-        self.writer, self.reader = make_engines(url)
+        path = sqlite_file(url)
+        self.writer, self.reader = make_engines(url, background_checkpoint=path is not None)
+        self._checkpointer = _Checkpointer(path) if path is not None else None
         self.dialect = self.writer.dialect.name
         self.pg = self.dialect == "postgresql"
         self._write_lock = (
@@ -254,11 +306,18 @@ class Store:
         return "postgresql" if self.pg else "sqlite"
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
 
     # ---------------------------------------------------------------- writes
+
+    def _committed(self) -> None:
+        """After a SQLite write: the WAL may want checkpointing."""
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
 
     def _write(self) -> Iterator[Connection]:
         raise NotImplementedError  # pragma: no cover
@@ -269,24 +328,30 @@ class Store:
         """Store one validated batch in one transaction; a batch id seen before stores nothing."""
         if not records:
             return IngestResult(0)
-        ts = [parse_ts(r["timestamp"]) for r in records]
-        deltas = span_deltas(records, ts)
-        trace_ids = sorted({key[0] for key in deltas})
         if self.pg:
-            return self._ingest_pg(records, raws, ts, deltas, trace_ids, batch_id)
-        # SQLite: the rows are built before taking the write lock, and everything goes straight to sqlite3 (the
-        # same SQL; SQLAlchemy's per-statement and per-row parameter handling costs more than the inserts here)
+            ts = [parse_ts(r["timestamp"]) for r in records]
+            deltas = span_deltas(records, ts)
+            return self._ingest_pg(records, raws, ts, deltas, sorted({key[0] for key in deltas}), batch_id)
+        # SQLite: one pass builds the rows and the span deltas before taking the write lock, and everything goes
+        # straight to sqlite3 (the same SQL; SQLAlchemy's per-row parameter handling costs more than the inserts)
         rows: list[list[Any]] = []
         bodies: list[list[Any]] = []
-        for record, raw, ts_us in zip(records, raws, ts, strict=True):
+        deltas = {}
+        for record, raw in zip(records, raws, strict=True):
+            ts_us = parse_ts(record["timestamp"])
+            trace_id, span_id = record["trace_id"], record["span_id"]
+            delta = deltas.get((trace_id, span_id))
+            if delta is None:
+                delta = deltas[trace_id, span_id] = SpanDelta(trace_id, span_id)
+            delta.add(record, ts_us)
             seq = record.get("seq")
             logger, event, service = record["logger"], record["event"], record["service"]
             body = search_text(record)
             rows.append(
                 [
                     0,  # the id, set below
-                    record["trace_id"],
-                    record["span_id"],
+                    trace_id,
+                    span_id,
                     record.get("parent_span_id"),
                     ts_us,
                     seq if isinstance(seq, int) and seq < 2**63 else None,
@@ -298,6 +363,7 @@ class Store:
                 ]
             )
             bodies.append([0, body if body.isascii() else _clean(body, False)])
+        trace_ids = sorted({key[0] for key in deltas})
         span_rows = [d.row() for d in deltas.values()]
         with self._write_lock, self.writer.begin() as conn:
             now_us = time.time_ns() // 1000
@@ -328,6 +394,7 @@ class Store:
                 self._summarise(_SqliteRun(cursor), trace_ids, now_us)
             finally:
                 cursor.close()
+        self._committed()
         return IngestResult(len(records), trace_ids=trace_ids)
 
     def _ingest_pg(
@@ -335,7 +402,7 @@ class Store:
         records: list[dict[str, Any]],
         raws: list[str],
         ts: list[int],
-        deltas: dict[tuple[str, str], Any],
+        deltas: dict[tuple[str, str], SpanDelta],
         trace_ids: list[str],
         batch_id: str | None,
     ) -> IngestResult:
@@ -343,19 +410,19 @@ class Store:
         for record, raw, ts_us in zip(records, raws, ts, strict=True):
             seq = record.get("seq")
             rows.append(
-                {
-                    "trace_id": record["trace_id"],
-                    "span_id": record["span_id"],
-                    "parent_span_id": record.get("parent_span_id"),
-                    "ts_us": ts_us,
-                    "seq": seq if isinstance(seq, int) and seq < 2**63 else None,
-                    "level": record["level"],
-                    "logger": _clean(record["logger"], True),
-                    "event": _clean(record["event"], True),
-                    "service": _clean(record["service"], True),
-                    "raw": raw,
-                    "body": _clean(search_text(record), True),
-                }
+                (
+                    record["trace_id"],
+                    record["span_id"],
+                    record.get("parent_span_id"),
+                    ts_us,
+                    seq if isinstance(seq, int) and seq < 2**63 else None,
+                    record["level"],
+                    _clean(record["logger"], True),
+                    _clean(record["event"], True),
+                    _clean(record["service"], True),
+                    raw,
+                    _clean(search_text(record), True),
+                )
             )
         span_rows = [d.row() for d in deltas.values()]
         with self._write_lock, self.writer.begin() as conn:
@@ -381,15 +448,16 @@ class Store:
                 ).bindparams(bindparam("ids", expanding=True)),
                 {"ids": trace_ids},
             )
-            conn.execute(
-                text(
+            # the big statements straight to psycopg (pipelined executemany), in the same transaction
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            with dbapi.cursor() as cursor:
+                cursor.executemany(
                     "INSERT INTO records (trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, "
-                    "service, raw, search) VALUES (:trace_id, :span_id, :parent_span_id, :ts_us, :seq, :level, "
-                    ":logger, :event, :service, :raw, to_tsvector('simple', :body))"
-                ),
-                rows,
-            )
-            conn.execute(text(_UPSERT_SPANS), span_rows)
+                    "service, raw, search) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, to_tsvector('simple', %s))",
+                    rows,
+                )
+                cursor.executemany(_UPSERT_SPANS_PG, span_rows)
             self._summarise(_AlchemyRun(conn), trace_ids, now_us)
         return IngestResult(len(records), trace_ids=trace_ids)
 
@@ -504,6 +572,7 @@ class Store:
             conn.execute(
                 text("DELETE FROM traces WHERE trace_id IN :ids").bindparams(ids), {"ids": trace_ids}
             )
+        self._committed()
         return int(deleted or 0)
 
     def prune(self, older_than_s: float) -> tuple[int, int]:
@@ -524,6 +593,7 @@ class Store:
             n_traces += len(ids)
         with self._write_lock, self.writer.begin() as conn:
             conn.execute(text("DELETE FROM ingest_batches WHERE received_us < :c"), {"c": cutoff})
+        self._committed()
         return n_traces, n_records
 
     # ---------------------------------------------------------------- reads

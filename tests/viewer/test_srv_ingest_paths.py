@@ -1,0 +1,138 @@
+"""The ingest shortcuts give the same results as the plain code they stand in for."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from aitrace_viewer.store import Store
+from aitrace_viewer.store._derive import MAX_SEARCH_CHARS, _parse_ts, parse_ts, search_text
+from aitrace_viewer.store._engine import sqlite_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_STANDARD = {
+    "timestamp",
+    "level",
+    "logger",
+    "service",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "seq",
+    "duration_ms",
+}
+
+
+def _reference_collect(value: Any, out: list[str], budget: list[int], depth: int = 0) -> None:
+    if budget[0] <= 0 or depth > 64:
+        return
+    if isinstance(value, str):
+        out.append(value)
+        budget[0] -= len(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _reference_collect(item, out, budget, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _reference_collect(item, out, budget, depth + 1)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append(str(value))
+
+
+def _reference_search_text(record: dict[str, Any]) -> str:
+    out: list[str] = []
+    budget = [MAX_SEARCH_CHARS]
+    for key, value in record.items():
+        if key not in _STANDARD:
+            _reference_collect(value, out, budget)
+    return " ".join(out)[:MAX_SEARCH_CHARS]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["event", "input", "output", "note", "seq", "span_id", "x", "y", "duration_ms"]),
+        json_values | st.builds(lambda c, n: c * n, st.characters(), st.integers(30_000, 60_000)),
+        max_size=6,
+    )
+)
+def test_search_text_is_the_plain_walk(record: dict[str, Any]) -> None:
+    assert search_text(record) == _reference_search_text(record)
+
+
+stamps = st.builds(
+    lambda y, mo, d, h, mi, s, frac, zone: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{frac}{zone}",
+    st.integers(1, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 60),
+    st.integers(0, 61),
+    st.sampled_from(["", ".1", ".123456", ".000000", ".999999", ".1234567", ".12345٣"]),
+    st.sampled_from(["Z", "+02:00", "-11:30", ""]),
+)
+
+
+def _outcome(fn: Any, text: str) -> Any:
+    try:
+        return fn(text)
+    except ValueError:
+        return "ValueError"
+
+
+@settings(max_examples=1000, deadline=None)
+@given(stamps)
+def test_parse_ts_shortcut_agrees_with_fromisoformat(text: str) -> None:
+    assert _outcome(parse_ts, text) == _outcome(_parse_ts, text)
+
+
+def test_parse_ts_of_the_shipper_form() -> None:
+    at = datetime(2026, 11, 24, 12, 0, 1, 123456, tzinfo=timezone.utc)
+    assert parse_ts("2026-11-24T12:00:01.123456Z") == int(at.timestamp()) * 1_000_000 + 123456
+
+
+def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    """The writer does not checkpoint at commit; the store's own thread does, and close() stops it."""
+    from conftest import rec
+
+    db = tmp_path / "x.db"
+    store = Store(f"sqlite:///{db}")
+    try:
+        with store.writer.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 0
+        checkpointer = store._checkpointer
+        assert checkpointer is not None
+        assert checkpointer._thread.is_alive()
+        record = rec("hello", "00f067aa0ba902b7", "00.000100")
+        result = store.ingest([record], ['{"x":1}'], "b1")
+        assert result.ingested == 1
+        assert store.ingest([record], ['{"x":1}'], "b1").duplicate
+    finally:
+        store.close()
+    assert not checkpointer._thread.is_alive()
+    with sqlite3.connect(db) as check:
+        busy, log, done = check.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0
+        assert log == done
+        assert check.execute("SELECT count(*) FROM records").fetchone()[0] == 1
+        assert (
+            check.execute("SELECT count(*) FROM records_fts WHERE records_fts MATCH 'hello'").fetchone()[0]
+            == 1
+        )
+
+
+def test_only_plain_sqlite_files_get_the_background_checkpointer() -> None:
+    assert sqlite_file("sqlite:////tmp/x/a.db") == "/tmp/x/a.db"
+    assert sqlite_file("sqlite:///:memory:") is None
+    assert sqlite_file("sqlite:///file:a.db?mode=memory&uri=true") is None
+    assert sqlite_file("postgresql://u@h/db") is None
