@@ -246,6 +246,22 @@ _LONG_RUN = re.compile(r'[^"]{1001}')
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
+# The same on UTF-8 bytes (a multi-byte character never contains a quote, backslash or bracket byte).
+_LONG_KEY_B = re.compile(_LONG_KEY.pattern.encode())
+_LONG_RUN_B = re.compile(_LONG_RUN.pattern.encode())
+_JSON_STRING_B = re.compile(_JSON_STRING.pattern.encode())
+_INNERMOST_B = re.compile(_INNERMOST.pattern.encode())
+
+_orjson: Any = None
+_ORJSON_OPTIONS = 0
+try:  # optional: a much faster encoder (installed with LangChain, through langsmith)
+    import orjson
+
+    _orjson = orjson
+    _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+    _ORJSON_OPTIONS |= orjson.OPT_PASSTHROUGH_DATACLASS
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
 
 
 def _nesting_exceeds(text: str, max_depth: int) -> bool:
@@ -260,14 +276,27 @@ def _nesting_exceeds(text: str, max_depth: int) -> bool:
     return "{" in structure or "[" in structure
 
 
+def _nesting_exceeds_b(line: bytes, max_depth: int) -> bool:
+    """``_nesting_exceeds`` on UTF-8 bytes."""
+    structure = _JSON_STRING_B.sub(b"", line)
+    for _ in range(max_depth):
+        peeled = _INNERMOST_B.sub(b"", structure)
+        if peeled == structure:
+            return False
+        structure = peeled
+    return b"{" in structure or b"[" in structure
+
+
 def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     """The record encoded straight away when provably no cap or conversion applies, else None.
 
-    Most records are small plain JSON data. If the C encoder takes the record as it is (no foreign types,
+    Most records are small plain JSON data. If the encoder takes the record as it is (no foreign types,
     no NaN, no cycle) and the encoded text is shorter than ``max_chars`` (so no string is longer), has fewer
     than ``max_items`` commas (so no container has more items), at most ``max_depth`` brackets (so no
     nesting is deeper) and no key longer than 1,000 characters, the walk would return the same data.
     """
+    if _orjson is not None:
+        return _direct_orjson(record, limits)
     try:
         text = _ENCODER.encode(record)
     except (TypeError, ValueError, RecursionError):
@@ -287,11 +316,42 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     return line if len(line) <= limits.max_record_bytes else None
 
 
+def _direct_orjson(record: Mapping[str, Any], limits: Limits) -> bytes | None:
+    """``_direct`` with orjson, ~10× faster than the stdlib encoder on typical records.
+
+    The options make orjson refuse (raise) whatever the walk would write differently: subclasses of
+    str/int/dict/list (NamedTuples, OrderedDicts, str-Enums' subclass path), datetimes, dataclasses; it
+    refuses non-str keys, integers beyond 64 bits, lone surrogates and cycles/deep nesting on its own. What it
+    takes natively besides plain JSON data gives the walk's output too (a tuple is an array, an Enum its
+    value, a UUID its string), except non-finite floats, which it writes as ``null``: a record whose line
+    holds ``null`` is checked for them (and must be plain data) before the line is used. Lengths are counted
+    in UTF-8 bytes, never fewer than characters, so each cap check can only send more records to the walk.
+    """
+    try:
+        line: bytes = _orjson.dumps(record, option=_ORJSON_OPTIONS)
+    except Exception:  # orjson.JSONEncodeError (a TypeError), or anything a hostile object raises
+        return None
+    n = len(line)
+    if n > limits.max_chars or n > limits.max_record_bytes:
+        return None
+    # A container over max_items holds max_items commas and one byte more per item: only a longer line can.
+    if n > 2 * limits.max_items and line.count(b",") >= limits.max_items:
+        return None
+    if line.count(b"{") + line.count(b"[") > limits.max_depth and _nesting_exceeds_b(line, limits.max_depth):
+        return None
+    if n > 1_000 and _LONG_RUN_B.search(line.replace(b'\\"', b"__")) and _LONG_KEY_B.search(line):
+        return None
+    if b"null" in line and not _plain(record, finite=True):
+        return None
+    return line
+
+
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
-def _plain(record: Any) -> bool:
-    """True when ``record`` holds only exact dicts with str keys, lists and JSON scalars.
+def _plain(record: Any, finite: bool = False) -> bool:
+    """True when ``record`` holds only exact dicts with str keys, lists and JSON scalars (and, with
+    ``finite``, no NaN or infinite float).
 
     The C encoder also takes tuples (a NamedTuple would come out as an array, not the documented object),
     str/int/float subclasses and non-str keys (``True`` → ``"true"``, where the walk writes ``"True"``):
@@ -313,6 +373,8 @@ def _plain(record: Any) -> bool:
         for value in values:
             t = type(value)
             if t in scalars:
+                if finite and t is float and not math.isfinite(value):
+                    return False
                 continue
             if t is dict or t is list:
                 stack.append(value)
@@ -334,9 +396,14 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
     for _ in range(4):
         data = to_jsonable(record, current)
         try:
-            line = _ENCODER.encode(data).encode("utf-8", "backslashreplace")
-        except Exception:
-            line = json.dumps(data, ensure_ascii=True, separators=(",", ":"), default=str).encode()
+            line = _orjson.dumps(data) if _orjson is not None else b""
+        except Exception:  # an int beyond 64 bits, a lone surrogate: the stdlib encoder takes those
+            line = b""
+        if not line:
+            try:
+                line = _ENCODER.encode(data).encode("utf-8", "backslashreplace")
+            except Exception:
+                line = json.dumps(data, ensure_ascii=True, separators=(",", ":"), default=str).encode()
         if len(line) <= current.max_record_bytes:
             return line
         current = dataclasses.replace(

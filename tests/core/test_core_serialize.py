@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -299,3 +300,67 @@ def test_hostile_values_in_records_still_validate(records: CapturedRecords) -> N
         get_logger("x").info("v", obj=BadRepr(), huge="y" * 200_000, when=dt.datetime(2026, 1, 1))
     assert len(records) == 3
     assert CUT_MARK in records.events("v")[0]["huge"]
+
+
+# -- the orjson fast path (used when orjson is installed) and the stdlib one agree -----------------------
+
+
+@contextlib.contextmanager
+def _stdlib_encoder() -> Any:
+    from aitrace_core import _serialize
+
+    saved = _serialize._orjson
+    _serialize._orjson = None
+    try:
+        yield
+    finally:
+        _serialize._orjson = saved
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values)
+def test_dumps_without_orjson_writes_what_the_walk_gives(value: Any) -> None:
+    record = {"event": "x", "value": value}
+    with _stdlib_encoder():
+        line = dumps(record)
+    assert json.loads(line) == json.loads(json.dumps(to_jsonable(record)))
+
+
+class _Str(str):
+    pass
+
+
+class _Level(enum.IntEnum):
+    LOW = 1
+
+
+def test_orjson_and_stdlib_paths_write_the_same_data_for_odd_values() -> None:
+    import collections
+
+    odd = {
+        "nan": float("nan"),
+        "inf": [float("-inf"), None],
+        "nan_in_enum_free_record": {"a": None, "b": 1.5},
+        "tuple": (1, "a"),
+        "point": Point(1, (2, 3)),
+        "ordered": collections.OrderedDict(a=1),
+        "str_sub": _Str("s"),
+        "str_sub_key": {_Str("k"): 1},
+        "int_enum": _Level.LOW,
+        "enum": Color.RED,
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "big": 1 << 80,
+        "surrogate": "a\ud800b",
+        "keys": {True: 1, None: 2, 3: 4},
+        "when": dt.datetime(2026, 11, 24, 12, 0, 0, 123456, tzinfo=dt.timezone.utc),
+        "item": Item("A-1"),
+        "float": 1.7e-05,
+    }
+    for key, value in odd.items():
+        record = {"event": "x", key: value}
+        fast = dumps(record)
+        with _stdlib_encoder():
+            slow = dumps(record)
+        assert json.loads(fast) == json.loads(slow), key
+        assert json.loads(fast) == json.loads(json.dumps(to_jsonable(record))), key
+    assert json.loads(dumps({"event": "x", "nan": float("nan")}))["nan"] == "nan"
