@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, bindparam, text
@@ -74,7 +75,11 @@ ON CONFLICT (trace_id, span_id) DO UPDATE SET
     thread_id = COALESCE(spans.thread_id, excluded.thread_id)
 """
 
-_UPSERT_SPANS_PG = re.sub(r":(\w+)", r"%(\1)s", _UPSERT_SPANS)  # psycopg's parameter style
+# SQLite binds positional parameters from a tuple much faster than named ones from a dict (21 per row)
+_SPAN_PARAMS = tuple(re.findall(r":(\w+)", _UPSERT_SPANS))
+_UPSERT_SPANS_QMARK = re.sub(r":\w+", "?", _UPSERT_SPANS)
+_span_values = attrgetter(*_SPAN_PARAMS)
+_UPSERT_SPANS_PG = re.sub(r":\w+", "%s", _UPSERT_SPANS)  # psycopg's parameter style
 
 _AGGREGATE = """
 SELECT trace_id, count(*), sum(record_count), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), min(start_us),
@@ -364,7 +369,7 @@ class Store:
             )
             bodies.append([0, body if body.isascii() else _clean(body, False)])
         trace_ids = sorted({key[0] for key in deltas})
-        span_rows = [d.row() for d in deltas.values()]
+        span_rows = [_span_values(d) for d in deltas.values()]
         with self._write_lock, self.writer.begin() as conn:
             now_us = time.time_ns() // 1000
             dbapi = conn.connection.driver_connection
@@ -390,7 +395,7 @@ class Store:
                     rows,
                 )
                 cursor.executemany("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", bodies)
-                cursor.executemany(_UPSERT_SPANS, span_rows)
+                cursor.executemany(_UPSERT_SPANS_QMARK, span_rows)
                 self._summarise(_SqliteRun(cursor), trace_ids, now_us)
             finally:
                 cursor.close()
@@ -424,7 +429,7 @@ class Store:
                     _clean(search_text(record), True),
                 )
             )
-        span_rows = [d.row() for d in deltas.values()]
+        span_rows = [_span_values(d) for d in deltas.values()]
         with self._write_lock, self.writer.begin() as conn:
             now_us = time.time_ns() // 1000
             if batch_id is not None:
