@@ -79,7 +79,17 @@ ON CONFLICT (trace_id, span_id) DO UPDATE SET
 _SPAN_PARAMS = tuple(re.findall(r":(\w+)", _UPSERT_SPANS))
 _UPSERT_SPANS_QMARK = re.sub(r":\w+", "?", _UPSERT_SPANS)
 _span_values = attrgetter(*_SPAN_PARAMS)
-_UPSERT_SPANS_PG = re.sub(r":\w+", "%s", _UPSERT_SPANS)  # psycopg's parameter style
+# on PostgreSQL the span rows are COPied into a scratch table and upserted by one INSERT … SELECT
+_SPAN_COLUMNS_PG = ", ".join(_SPAN_PARAMS)
+_UPSERT_SPANS_PG = re.sub(
+    r"VALUES \(.*?\)\s*ON CONFLICT",
+    f"SELECT {_SPAN_COLUMNS_PG} FROM ingest_spans ON CONFLICT",
+    _UPSERT_SPANS,
+    flags=re.DOTALL,
+)
+_PG_SPAN_SCRATCH = """
+CREATE TEMP TABLE IF NOT EXISTS ingest_spans (LIKE spans INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+"""
 
 _PG_COLUMNS = "trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, service, raw"
 _PG_SCRATCH = """
@@ -474,7 +484,11 @@ class Store:
                     f"INSERT INTO records ({_PG_COLUMNS}, search) "
                     f"SELECT {_PG_COLUMNS}, to_tsvector('simple', body) FROM ingest_rows ORDER BY n"
                 )
-                cursor.executemany(_UPSERT_SPANS_PG, span_rows)
+                cursor.execute(_PG_SPAN_SCRATCH)
+                with cursor.copy(f"COPY ingest_spans ({_SPAN_COLUMNS_PG}) FROM STDIN") as copy:
+                    for span_row in span_rows:
+                        copy.write_row(span_row)
+                cursor.execute(_UPSERT_SPANS_PG)
             self._summarise(_AlchemyRun(conn), trace_ids, now_us)
         return IngestResult(len(records), trace_ids=trace_ids)
 
