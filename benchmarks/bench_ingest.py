@@ -5,6 +5,11 @@
 The baseline writes exactly the rows the server writes for the records (the records table, its index and the
 full-text rows), one transaction per 1,000, with the same pragmas, and no parsing, validation or summaries.
 Target: HTTP ≥ 0.5× the raw rate.
+
+What differs on purpose (server-side designs, not baseline handicaps): the server's SQLite writer leaves WAL
+checkpoints to a background thread of its own, where the baseline's commits run SQLite's automatic checkpoint
+as usual; on PostgreSQL the server loads a batch by COPY and one INSERT … SELECT where the baseline uses
+executemany, as the target names.
 """
 
 from __future__ import annotations
