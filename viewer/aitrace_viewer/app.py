@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import importlib.util
 import logging
@@ -77,6 +78,22 @@ def _paths(handlers: list[Any]) -> set[str]:
     return out
 
 
+_heap = {"frozen": False}
+
+
+def _freeze_startup_heap() -> None:
+    """Once per process, at start-up: take the objects alive by now out of the cyclic GC's reach.
+
+    An ingest batch allocates (and soon frees) thousands of dicts that live long enough to reach the oldest
+    generation, so full collections run every few batches, and each one walked the whole long-lived heap of
+    the app and its libraries (~15% of ingest time). Frozen objects are never scanned by the cyclic GC; they
+    live as long as the app anyway.
+    """
+    if not _heap["frozen"]:
+        _heap["frozen"] = True
+        gc.freeze()
+
+
 def create_app(settings: ViewerSettings | None = None, *, store: Store | None = None) -> Litestar:
     """The server app. ``store``: an open store to use (tests); by default it opens ``settings.db``."""
     settings = settings or ViewerSettings()
@@ -94,6 +111,7 @@ def create_app(settings: ViewerSettings | None = None, *, store: Store | None = 
         app.state.store = store or await anyio.to_thread.run_sync(Store, settings.db)
         app.state.changed = asyncio.Event()
         app.state.stopping = False
+        _freeze_startup_heap()
         pruner = None
         if settings.max_age:
             pruner = asyncio.create_task(
