@@ -58,19 +58,27 @@ class Shaper:
     objects by identity, so a conversation passed from node to node is converted once.
     """
 
-    __slots__ = ("_key_cache", "_rx_sub", "max_depth", "redactor")
+    __slots__ = ("_fast_messages", "_key_cache", "_min_match", "_rx_sub", "max_depth", "redactor")
 
     def __init__(self, redactor: Redactor | None = None, max_depth: int = 24) -> None:
         self.redactor = redactor if redactor is not None and redactor.enabled else None
-        self._rx_sub = (
-            self.redactor.text if self.redactor is not None and self.redactor.has_patterns else None
-        )
+        rx = self.redactor._rx if self.redactor is not None and self.redactor.has_patterns else None
+        # The compiled pattern's own ``sub``, called only for strings long enough to hold a match.
+        self._rx_sub = rx.sub if rx is not None else None
+        self._min_match = max(1, self.redactor.min_match) if self.redactor is not None else 1
         self._key_cache: dict[str, bool] = {}
         self.max_depth = max_depth
+        # Messages are shaped in one pass (``_message``) unless a redaction rule could touch the fixed keys or
+        # literal values of the GenAI message shape; then they take the general walk, which redacts those too.
+        self._fast_messages = not any(self._secret(k) for k in _GENAI_KEYS) and all(
+            self.text(v) == v for v in _GENAI_LITERALS
+        )
 
     def text(self, value: str) -> str:
         sub = self._rx_sub
-        return sub(value) if sub is not None else value
+        if sub is None or len(value) < self._min_match:
+            return value
+        return sub(REDACTED, value)
 
     def _secret(self, key: str) -> bool:
         hit = self._key_cache.get(key)
@@ -85,28 +93,15 @@ class Shaper:
         t = type(obj)
         if t is str:
             sub = self._rx_sub
-            return sub(obj) if sub is not None else obj
+            if sub is None or len(obj) < self._min_match:
+                return obj
+            return sub(REDACTED, obj)
         if t is int or t is float or t is bool or obj is None:
             return obj
         if depth > self.max_depth:
             return f"[aitrace cut: depth limit, {t.__name__}]"
-        if t is dict or isinstance(obj, Mapping):
-            if depth == 0 and obj.get("__type") == "tool_call_with_context" and "tool_call" in obj:
-                # a Send to a ToolNode: the call is the input; the state it carries is the graph's, unchanged
-                return {"tool_call": self.value(obj["tool_call"], cache, 1)}
-            out: dict[str, Any] = {}
-            check = self.redactor is not None
-            for k, v in obj.items():
-                key = k if type(k) is str else str(k)
-                if check and self._secret(key):
-                    out[key] = REDACTED
-                    continue
-                tv = type(v)
-                if tv is int or tv is bool or v is None or tv is float:
-                    out[key] = v
-                else:
-                    out[key] = self.value(v, cache, depth + 1)
-            return out
+        if t is dict:
+            return self._mapping(obj, cache, depth)
         if t is list or t is tuple:
             return [self.value(v, cache, depth + 1) for v in obj]
         if isinstance(obj, BaseMessage):
@@ -114,10 +109,12 @@ class Shaper:
                 hit = cache.get(id(obj))
                 if hit is not None and hit[0] is obj:
                     return hit[1]
-            converted = self.value(message_to_genai(obj), None, depth + 1)
+            converted = self._message(obj, depth)
             if cache is not None:
                 cache[id(obj)] = (obj, converted)  # keeps obj alive, so its id stays unique
             return converted
+        if isinstance(obj, Mapping):
+            return self._mapping(obj, cache, depth)
         if isinstance(obj, (list, tuple, set, frozenset)):
             return [self.value(v, cache, depth + 1) for v in obj]
         if isinstance(obj, PromptValue):
@@ -133,6 +130,96 @@ class Shaper:
         if t.__name__ == "Interrupt" and hasattr(obj, "value"):
             return self.value({"value": obj.value, "id": getattr(obj, "id", None)}, cache, depth + 1)
         return self.value(to_jsonable(obj), cache, depth + 1)
+
+    def _mapping(self, obj: Mapping[Any, Any], cache: dict[int, Any] | None, depth: int) -> dict[str, Any]:
+        """A mapping (at ``depth``, already within the depth limit): str keys, secret keys redacted."""
+        if depth == 0 and obj.get("__type") == "tool_call_with_context" and "tool_call" in obj:
+            # a Send to a ToolNode: the call is the input; the state it carries is the graph's, unchanged
+            return {"tool_call": self.value(obj["tool_call"], cache, 1)}
+        out: dict[str, Any] = {}
+        check = self.redactor is not None
+        known = self._key_cache
+        sub = self._rx_sub
+        min_match = self._min_match
+        value = self.value
+        child = depth + 1
+        for k, v in obj.items():
+            key = k if type(k) is str else str(k)
+            if check:
+                secret = known.get(key)
+                if secret is None:
+                    secret = self._secret(key)
+                if secret:
+                    out[key] = REDACTED
+                    continue
+            tv = type(v)
+            if tv is str:
+                out[key] = v if sub is None or len(v) < min_match else sub(REDACTED, v)
+            elif tv is int or tv is bool or v is None or tv is float:
+                out[key] = v
+            else:
+                out[key] = value(v, cache, child)
+        return out
+
+    def _leaf(self, v: Any, depth: int) -> Any:
+        """``value(v, None, depth)`` with the str and scalar cases inline."""
+        t = type(v)
+        if t is str:
+            sub = self._rx_sub
+            return v if sub is None or len(v) < self._min_match else sub(REDACTED, v)
+        if t is int or t is bool or v is None or t is float:
+            return v
+        return self.value(v, None, depth)
+
+    def _message(self, msg: Any, depth: int) -> Any:
+        """``value(message_to_genai(msg), None, depth + 1)`` in one pass (the same output, tested)."""
+        if not self._fast_messages or depth + 6 > self.max_depth:
+            return self.value(message_to_genai(msg), None, depth + 1)
+        leaf = self._leaf
+        d2, d3, d4 = depth + 2, depth + 3, depth + 4
+        mtype, content, tool_calls, tool_call_id, status, name, role = _message_fields(msg)
+        out: dict[str, Any] = {"role": leaf(role, d2)}
+        if mtype == "tool":
+            resp: dict[str, Any] = {
+                "type": "tool_call_response",
+                "id": leaf(tool_call_id, d4),
+                "response": leaf(content, d4),
+            }
+            if status and status != "success":
+                resp["status"] = leaf(status, d4)
+            out["parts"] = [resp]
+        else:
+            parts: list[Any] = []
+            if type(content) is str:
+                if content:
+                    parts.append({"type": "text", "content": leaf(content, d4)})
+            else:
+                for part in _parts(content):
+                    if len(part) == 2 and part.get("type") == "text" and "content" in part:
+                        parts.append({"type": "text", "content": leaf(part["content"], d4)})
+                    else:
+                        parts.append(self._mapping(part, None, d3))
+            for tc in tool_calls or ():
+                parts.append(
+                    {
+                        "type": "tool_call",
+                        "id": leaf(tc.get("id"), d4),
+                        "name": leaf(tc.get("name"), d4),
+                        "arguments": leaf(tc.get("args"), d4),
+                    }
+                )
+            out["parts"] = parts
+        if name:
+            out["name"] = leaf(name, d2)
+        return out
+
+
+#: Keys and literal values of the GenAI message shape (``message_to_genai``, ``llm_end_fields``).
+_GENAI_KEYS = (
+    "role", "parts", "name", "type", "content", "id", "arguments", "response", "status", "modality", "uri",
+    "finish_reason",
+)
+_GENAI_LITERALS = ("text", "tool_call", "tool_call_response", "uri", "image", "unknown")
 
 
 # -- messages -----------------------------------------------------------------------------------------
@@ -160,36 +247,75 @@ def _parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
+_NO_VALUE: Any = object()
+
+
+def _attr(msg: Any, fields: dict[str, Any] | None, name: str, default: Any) -> Any:
+    """``getattr(msg, name, default)``, without the cost of pydantic's failing ``__getattr__`` for a name a
+    message does not have: a message's fields are in its ``__dict__``, extra fields in
+    ``__pydantic_extra__``, and anything else can only come from its class (a property)."""
+    if fields is not None:
+        value = fields.get(name, _NO_VALUE)
+        if value is not _NO_VALUE:
+            return value
+        extra = getattr(msg, "__pydantic_extra__", None)
+        if extra and name in extra:
+            return extra[name]
+        key = (type(msg), name)
+        on_class = _ON_CLASS.get(key)
+        if on_class is None:
+            on_class = hasattr(key[0], name)
+            if len(_ON_CLASS) < 1024:
+                _ON_CLASS[key] = on_class
+        if not on_class:
+            return default
+    return getattr(msg, name, default)
+
+
+_ON_CLASS: dict[tuple[type, str], bool] = {}
+
+
+def _message_fields(msg: Any) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """``(type, content, tool_calls, tool_call_id, status, name, role)`` of a message, as
+    ``message_to_genai`` reads them."""
+    fields = getattr(msg, "__dict__", None)
+    if type(fields) is not dict or not isinstance(msg, BaseMessage):
+        fields = None
+    mtype = _attr(msg, fields, "type", None)
+    role = _ROLES.get(mtype, mtype) if isinstance(mtype, str) else "user"
+    if mtype == "chat":
+        role = _attr(msg, fields, "role", role)
+    content = _attr(msg, fields, "content", "")
+    if mtype == "tool":
+        tool_calls = None
+        tool_call_id = _attr(msg, fields, "tool_call_id", None)
+        status = _attr(msg, fields, "status", None)
+    else:
+        tool_calls = _attr(msg, fields, "tool_calls", None)
+        tool_call_id = status = None
+    return mtype, content, tool_calls, tool_call_id, status, _attr(msg, fields, "name", None), role
+
+
 def message_to_genai(msg: Any) -> dict[str, Any]:
     """A LangChain message as a GenAI semantic-convention message: ``{role, parts, name?}``.
 
     Text and multimodal content become parts; an AI message's tool calls become ``tool_call`` parts (with
     ids); a tool message becomes a ``tool_call_response`` part linked by ``id``.
     """
-    mtype = getattr(msg, "type", None)
-    role = _ROLES.get(mtype, mtype) if isinstance(mtype, str) else "user"
-    if mtype == "chat":
-        role = getattr(msg, "role", role)
-    content = getattr(msg, "content", "")
+    mtype, content, tool_calls, tool_call_id, status, name, role = _message_fields(msg)
     out: dict[str, Any] = {"role": role}
     if mtype == "tool":
-        resp: dict[str, Any] = {
-            "type": "tool_call_response",
-            "id": getattr(msg, "tool_call_id", None),
-            "response": content,
-        }
-        status = getattr(msg, "status", None)
+        resp: dict[str, Any] = {"type": "tool_call_response", "id": tool_call_id, "response": content}
         if status and status != "success":
             resp["status"] = status
         out["parts"] = [resp]
     else:
         parts = _parts(content)
-        for tc in getattr(msg, "tool_calls", None) or ():
+        for tc in tool_calls or ():
             parts.append(
                 {"type": "tool_call", "id": tc.get("id"), "name": tc.get("name"), "arguments": tc.get("args")}
             )
         out["parts"] = parts
-    name = getattr(msg, "name", None)
     if name:
         out["name"] = name
     return out

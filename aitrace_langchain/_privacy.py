@@ -53,7 +53,7 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 class Redactor:
     """Replaces secrets in text and in JSON-like values. ``enabled`` is False when there is nothing to do."""
 
-    __slots__ = ("_keys", "_rx", "enabled", "has_patterns")
+    __slots__ = ("_keys", "_rx", "enabled", "has_patterns", "min_match")
 
     def __init__(
         self,
@@ -65,6 +65,8 @@ class Redactor:
         self._rx = re.compile("|".join(f"(?:{s})" for s in sources)) if sources else None
         self.has_patterns = self._rx is not None
         self.enabled = bool(self._keys or self._rx)
+        #: No pattern matches text shorter than this: shorter strings skip the regex (most strings are).
+        self.min_match = _min_width(self._rx.pattern) if self._rx is not None else 0
 
     def secret_key(self, key: Any) -> bool:
         """True when a mapping key names a secret."""
@@ -73,6 +75,18 @@ class Redactor:
     def text(self, value: str) -> str:
         """``value`` with every pattern match replaced by ``[REDACTED]``."""
         rx = self._rx
-        if rx is None or not value:
+        if rx is None or not value or len(value) < self.min_match:
             return value
         return rx.sub(REDACTED, value)
+
+
+def _min_width(pattern: str) -> int:
+    """The fewest characters any match of ``pattern`` has (0 when it cannot be worked out)."""
+    try:
+        try:
+            from re import _parser
+        except ImportError:  # Python < 3.11
+            import sre_parse as _parser  # type: ignore[no-redef]
+        return max(0, int(_parser.parse(pattern).getwidth()[0]))
+    except Exception:
+        return 0

@@ -211,3 +211,47 @@ def test_shaper_handles_odd_objects() -> None:
     out = shaper.value({"obj": SimpleNamespace(a=1), "cycle": cyc, 3: {1, 2}})
     assert out["3"] == [1, 2]
     assert "cut" in str(out["cycle"]) or "cycle" in str(out["cycle"])
+
+
+def test_one_pass_message_shaping_equals_the_general_walk() -> None:
+    """``Shaper`` shapes messages in one pass; the output is what the general walk of the converted message
+    gives, with default and custom redaction, and near the depth limit."""
+    from langchain_core.messages import ChatMessage, FunctionMessage, SystemMessage
+
+    secret = "sk-" + "a" * 30
+    messages = [
+        HumanMessage(content="hi " + secret),
+        HumanMessage(content=""),
+        HumanMessage.model_construct(
+            type="human",
+            content=[
+                {"type": "text", "text": "look " + secret},
+                "plain",
+                {"type": "image_url", "image_url": {"url": "http://x/" + secret}},
+                {"type": "other", "api_key": "k", "n": 1},
+                7,
+            ],
+        ),
+        HumanMessage(content="x", name="bob", extra_field={"a": 1}),
+        AIMessage(
+            content="", tool_calls=[{"name": "add", "args": {"a": 1, "password": "p"}, "id": "c1"}], name="a"
+        ),
+        AIMessage(content=[{"type": "text", "text": "t"}]),
+        ToolMessage(content="boom " + secret, tool_call_id="c1", status="error", name="add"),
+        ToolMessage(content=[{"type": "text", "text": "ok"}], tool_call_id="c2"),
+        SystemMessage(content="be terse"),
+        ChatMessage(content="c", role="critic"),
+        FunctionMessage(content="f", name="fn"),
+    ]
+    shapers = [
+        Shaper(Redactor()),
+        Shaper(),
+        Shaper(Redactor(keys=["name"], patterns=[r"\btext\b"])),  # touches the message shape: general walk
+        Shaper(Redactor(keys=["n"], patterns=[r"\d{3}"])),
+        Shaper(Redactor(), max_depth=5),
+    ]
+    for shaper in shapers:
+        for msg in messages:
+            for depth in (0, 3):
+                expected = shaper.value(message_to_genai(msg), None, depth + 1)
+                assert shaper.value(msg, None, depth) == expected, (msg, depth)
