@@ -83,10 +83,12 @@ class Redactor:
 def _min_width(pattern: str) -> int:
     """The fewest characters any match of ``pattern`` has (0 when it cannot be worked out)."""
     try:
+        import importlib
+
         try:
-            from re import _parser
+            _parser: Any = importlib.import_module("re._parser")
         except ImportError:  # Python < 3.11
-            import sre_parse as _parser  # type: ignore[no-redef]
+            _parser = importlib.import_module("sre_parse")
         return max(0, int(_parser.parse(pattern).getwidth()[0]))
     except Exception:
         return 0
