@@ -437,7 +437,8 @@ class Shipper:
 
     # -- runtime state (re-made after fork) ---------------------------------------------------------
     def _init_runtime(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
         self._enqueued = 0  # records ever accepted
@@ -469,7 +470,7 @@ class Shipper:
             if self._pid != os.getpid():  # forked without our fork hook (e.g. os.fork from C)
                 self._after_fork_in_child()
             size = len(line)
-            with self._cond:
+            with self._lock:  # the condition's own lock, without Condition.__enter__'s Python-level call
                 if self._closed:
                     self.counters["dropped_closed"] += 1
                     return False

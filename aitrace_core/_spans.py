@@ -195,6 +195,32 @@ def _light_span(parent_ctx: otel_context.Context | None) -> _LightSpan:
     return _LightSpan(SpanContext(trace_id, span_id, False, flags), None)
 
 
+def _light_child(name: str, kind: str, logger: str, parent: SpanHandle) -> SpanHandle | None:
+    """``SpanHandle(name, kind, logger, _light_span(parent.context()))``, reusing the parent's formatted ids.
+
+    None when the parent's span context is not valid (then the span starts a trace of its own, as usual).
+    """
+    parent_sc = parent.otel_span.get_span_context()
+    if not parent_sc.is_valid:
+        return None
+    span_id = random.getrandbits(64) or 1
+    handle = SpanHandle.__new__(SpanHandle)
+    handle.name = name
+    handle.kind = kind
+    handle.logger = logger
+    context = SpanContext(parent_sc.trace_id, span_id, False, parent_sc.trace_flags)
+    handle.otel_span = _LightSpan(context, parent_sc)
+    handle.sampled = bool(parent_sc.trace_flags.sampled)
+    handle.trace_id = parent.trace_id
+    handle.span_id = f"{span_id:016x}"
+    handle.parent_span_id = parent.span_id
+    handle._t0 = time.perf_counter_ns()
+    handle._ended = False
+    handle._end_attrs = {}
+    handle._lock = threading.Lock()
+    return handle
+
+
 def _has_processors(provider: Any) -> bool:
     """True when SDK spans would go somewhere (someone added a span processor / exporter)."""
     try:
@@ -218,16 +244,21 @@ def open_span(
     ``parent`` is a :class:`SpanHandle`, an OTel context, or None for the current context. Integrations use
     this with explicit parents; application code wants :func:`span` or :func:`auto_span`.
     """
+    tracer = runtime.get_tracer()
+    light = runtime.own_provider and not _has_processors(runtime.provider)
+    handle: SpanHandle | None = None
     if isinstance(parent, SpanHandle):
-        parent_ctx: otel_context.Context | None = parent.context()
+        if light:  # a child of a handle: ids straight from the parent, no OTel context to build
+            handle = _light_child(name, kind, logger, parent)
+        parent_ctx: otel_context.Context | None = parent.context() if handle is None else None
     else:
         parent_ctx = parent
-    tracer = runtime.get_tracer()
-    if runtime.own_provider and not _has_processors(runtime.provider):
-        otel_span: trace.Span = _light_span(parent_ctx)
-    else:
-        otel_span = tracer.start_span(name, context=parent_ctx)
-    handle = SpanHandle(name, kind, logger, otel_span)
+    if handle is None:
+        if light:
+            otel_span: trace.Span = _light_span(parent_ctx)
+        else:
+            otel_span = tracer.start_span(name, context=parent_ctx)
+        handle = SpanHandle(name, kind, logger, otel_span)
     if handle.sampled:
         rec = handle._record("span_start", "info")
         if start_time_ns is not None:

@@ -124,6 +124,7 @@ class _Run:
         "model",
         "name",
         "proxy",
+        "rid",
         "root",
         "start_ns",
         "thread_id",
@@ -137,6 +138,7 @@ class _Run:
         self.kind = kind
         self.name = name
         self.proxy: RunScopedSpan | None = None
+        self.rid = ""  # str(run_id), written by the run and by its children as parent_run_id
         self.token: Any = None
         self.root: _Run = self
         self.tree: set[UUID] | None = None  # open descendants, on roots only
@@ -264,9 +266,9 @@ class AITraceHandler(_Base):
             with self._lock:
                 self._runs[run_id] = run
             return run
-        fields["run_id"] = str(run_id)
+        rid = fields["run_id"] = str(run_id)
         if parent_run_id is not None:
-            fields["parent_run_id"] = str(parent_run_id)
+            fields["parent_run_id"] = parent.rid if parent is not None and parent.rid else str(parent_run_id)
         if tags:
             user_tags = [t for t in tags if not t.startswith(_INTERNAL_TAGS)]
             if user_tags:
@@ -304,6 +306,7 @@ class AITraceHandler(_Base):
                 input=input,
             )
         run = _Run(handle, kind, name)
+        run.rid = rid
         run.start_ns = time.perf_counter_ns()
         self._attach(run, handle.otel_span)
         with self._lock:
