@@ -62,9 +62,10 @@ class Shaper:
 
     def __init__(self, redactor: Redactor | None = None, max_depth: int = 24) -> None:
         self.redactor = redactor if redactor is not None and redactor.enabled else None
-        rx = self.redactor._rx if self.redactor is not None and self.redactor.has_patterns else None
-        # The compiled pattern's own ``sub``, called only for strings long enough to hold a match.
-        self._rx_sub = rx.sub if rx is not None else None
+        # Redacts one string at least ``min_match`` long (the regex, behind a cheap literal pre-check).
+        self._rx_sub = (
+            self.redactor.long_text if self.redactor is not None and self.redactor.has_patterns else None
+        )
         self._min_match = max(1, self.redactor.min_match) if self.redactor is not None else 1
         self._key_cache: dict[str, bool] = {}
         self.max_depth = max_depth
@@ -78,7 +79,7 @@ class Shaper:
         sub = self._rx_sub
         if sub is None or len(value) < self._min_match:
             return value
-        return sub(REDACTED, value)
+        return sub(value)
 
     def _secret(self, key: str) -> bool:
         hit = self._key_cache.get(key)
@@ -95,7 +96,7 @@ class Shaper:
             sub = self._rx_sub
             if sub is None or len(obj) < self._min_match:
                 return obj
-            return sub(REDACTED, obj)
+            return sub(obj)
         if t is int or t is float or t is bool or obj is None:
             return obj
         if depth > self.max_depth:
@@ -154,7 +155,7 @@ class Shaper:
                     continue
             tv = type(v)
             if tv is str:
-                out[key] = v if sub is None or len(v) < min_match else sub(REDACTED, v)
+                out[key] = v if sub is None or len(v) < min_match else sub(v)
             elif tv is int or tv is bool or v is None or tv is float:
                 out[key] = v
             else:
@@ -166,7 +167,7 @@ class Shaper:
         t = type(v)
         if t is str:
             sub = self._rx_sub
-            return v if sub is None or len(v) < self._min_match else sub(REDACTED, v)
+            return v if sub is None or len(v) < self._min_match else sub(v)
         if t is int or t is bool or v is None or t is float:
             return v
         return self.value(v, None, depth)

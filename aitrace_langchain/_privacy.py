@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 __all__ = ["DEFAULT_PATTERNS", "DEFAULT_SECRET_KEYS", "REDACTED", "Redactor"]
@@ -50,10 +51,17 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 )
 
 
+#: Every match of a default pattern holds one of these (or "bearer" in any case).
+_DEFAULT_LITERALS = (
+    "sk-", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AIza", "xox", "hf_", "eyJ",
+    "-----BEGIN ",
+)
+
+
 class Redactor:
     """Replaces secrets in text and in JSON-like values. ``enabled`` is False when there is nothing to do."""
 
-    __slots__ = ("_keys", "_rx", "enabled", "has_patterns", "min_match")
+    __slots__ = ("_keys", "_rx", "enabled", "has_patterns", "long_text", "min_match")
 
     def __init__(
         self,
@@ -67,6 +75,11 @@ class Redactor:
         self.enabled = bool(self._keys or self._rx)
         #: No pattern matches text shorter than this: shorter strings skip the regex (most strings are).
         self.min_match = _min_width(self._rx.pattern) if self._rx is not None else 0
+        #: Redacts a string at least ``min_match`` long. With the default patterns, a string holding none of
+        #: their literal parts skips the regex, which scans ~0.1 us per character.
+        self.long_text: Callable[[str], str] = functools.partial(self._rx.sub, REDACTED) if self._rx else str
+        if self._rx is not None and sources == list(DEFAULT_PATTERNS):
+            self.long_text = self._default_long_text
 
     def secret_key(self, key: Any) -> bool:
         """True when a mapping key names a secret."""
@@ -77,7 +90,16 @@ class Redactor:
         rx = self._rx
         if rx is None or not value or len(value) < self.min_match:
             return value
-        return rx.sub(REDACTED, value)
+        return self.long_text(value)
+
+    def _default_long_text(self, value: str) -> str:
+        for literal in _DEFAULT_LITERALS:
+            if literal in value:
+                break
+        else:
+            if "bearer" not in value.lower():
+                return value
+        return self._rx.sub(REDACTED, value)  # type: ignore[union-attr]
 
 
 def _min_width(pattern: str) -> int:

@@ -255,3 +255,32 @@ def test_one_pass_message_shaping_equals_the_general_walk() -> None:
             for depth in (0, 3):
                 expected = shaper.value(message_to_genai(msg), None, depth + 1)
                 assert shaper.value(msg, None, depth) == expected, (msg, depth)
+
+
+def test_default_redaction_precheck_never_skips_a_match() -> None:
+    """With the default patterns, strings without their literal parts skip the regex; every match is kept."""
+    import re
+
+    from aitrace_langchain import DEFAULT_PATTERNS
+
+    rx = re.compile("|".join(f"(?:{p})" for p in DEFAULT_PATTERNS))
+    samples = [
+        "key sk-" + "A" * 24,
+        "sk-ant-" + "b" * 30,
+        "AKIA" + "ABCDEFGHIJKLMNOP",
+        "tok ghp_" + "c" * 36,
+        "gho_" + "d" * 40,
+        "github_pat_" + "e" * 45,
+        "AIza" + "f" * 35,
+        "xoxb-" + "1234567890ab",
+        "hf_" + "g" * 32,
+        "Authorization: BeArEr " + "h" * 30,
+        "eyJ" + "a" * 10 + "." + "b" * 10 + "." + "c" * 10,
+        "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----",
+        "nothing secret in this fairly long sentence at all",
+        "the sk- prefix alone is not a key, neither is bearer",
+    ]
+    redactor = Redactor()
+    for text in samples:
+        assert redactor.text(text) == rx.sub("[REDACTED]", text), text
+        assert Shaper(redactor).value(text) == rx.sub("[REDACTED]", text), text
