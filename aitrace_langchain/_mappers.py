@@ -553,6 +553,8 @@ def llm_end_fields(response: Any, shaper: Shaper, hide_outputs: bool = False) ->
     reasons: list[str] = []
     usage: Mapping[str, Any] | None = None
     model = llm_output.get("model_name") or llm_output.get("model")
+    # Shaped message by message when the one-pass shaping applies (the same output as shaping the list).
+    fast = shaper._fast_messages
     for gen in first:
         msg = getattr(gen, "message", None)
         info = getattr(gen, "generation_info", None) or {}
@@ -561,10 +563,18 @@ def llm_end_fields(response: Any, shaper: Shaper, hide_outputs: bool = False) ->
         if reason:
             reasons.append(str(reason))
         if msg is not None:
-            genai = message_to_genai(msg)
-            if reason:
-                genai["finish_reason"] = str(reason)
-            messages.append(genai)
+            if hide_outputs:
+                pass
+            elif fast:
+                shaped = shaper._message(msg, 0)
+                if reason:
+                    shaped["finish_reason"] = shaper._leaf(str(reason), 2)
+                messages.append(shaped)
+            else:
+                genai = message_to_genai(msg)
+                if reason:
+                    genai["finish_reason"] = str(reason)
+                messages.append(genai)
             usage = usage or getattr(msg, "usage_metadata", None)
             model = meta.get("model_name") or meta.get("model") or model
             if getattr(msg, "id", None) and "gen_ai.response.id" not in out:
@@ -574,14 +584,15 @@ def llm_end_fields(response: Any, shaper: Shaper, hide_outputs: bool = False) ->
                 out["gen_ai.response.tool_calls"] = len(calls)
         else:
             text = getattr(gen, "text", "")
-            messages.append({"role": "assistant", "parts": [{"type": "text", "content": text}]})
+            generated = {"role": "assistant", "parts": [{"type": "text", "content": text}]}
+            messages.append(shaper.value(generated, None, 1) if fast else generated)
     if reasons:
         out["gen_ai.response.finish_reasons"] = reasons
     if model:
         out["gen_ai.response.model"] = str(model)
     out.update(usage_fields(usage, llm_output))
     if not hide_outputs and messages:
-        out["gen_ai.output.messages"] = shaper.value(messages)
+        out["gen_ai.output.messages"] = messages if fast else shaper.value(messages)
     return out
 
 

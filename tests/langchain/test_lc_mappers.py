@@ -284,3 +284,31 @@ def test_default_redaction_precheck_never_skips_a_match() -> None:
     for text in samples:
         assert redactor.text(text) == rx.sub("[REDACTED]", text), text
         assert Shaper(redactor).value(text) == rx.sub("[REDACTED]", text), text
+
+
+def test_llm_end_output_messages_are_shaped_like_the_general_walk() -> None:
+    from langchain_core.outputs import ChatGeneration, Generation, LLMResult
+
+    from aitrace_langchain._mappers import llm_end_fields
+
+    secret = "sk-" + "z" * 30
+    response = LLMResult(
+        generations=[
+            [
+                ChatGeneration(
+                    message=AIMessage(
+                        content="done " + secret,
+                        tool_calls=[{"name": "f", "args": {"api_key": "x", "q": secret}, "id": "c1"}],
+                        response_metadata={"finish_reason": "tool_calls"},
+                    )
+                ),
+                Generation(text="plain " + secret, generation_info={"finish_reason": "stop"}),
+            ]
+        ]
+    )
+    for shaper in (Shaper(Redactor()), Shaper(), Shaper(Redactor(keys=["finish_reason"]))):
+        fast = llm_end_fields(response, shaper)["gen_ai.output.messages"]
+        slow_shaper = Shaper(shaper.redactor)
+        slow_shaper._fast_messages = False
+        assert fast == llm_end_fields(response, slow_shaper)["gen_ai.output.messages"]
+    assert "gen_ai.output.messages" not in llm_end_fields(response, Shaper(Redactor()), hide_outputs=True)
