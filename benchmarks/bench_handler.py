@@ -7,8 +7,10 @@ tool calls → model → answer) and an LCEL chain (prompt | model | parser). Ea
 invocations per round, configurations interleaved round by round; the best (least disturbed) round counts,
 as with ``timeit``, and the median round is shown next to it. Time is **process CPU time**
 (``time.process_time``: every thread, so the background shipping and exporting is counted, and the flush at
-the end of each round is inside the measurement) and wall time. Per-event overhead is (config − no-op handler)
-divided by the callback events one invocation produces.
+the end of each round is inside the measurement) and wall time. Each round starts after ``gc.collect()``, so
+a full collection of the process's heap (~0.1 s) does not land on whichever configuration happens to be
+running. Per-event overhead is (config − no-op handler) divided by the callback events one invocation
+produces.
 
 Configurations:
   none           no callbacks
@@ -21,6 +23,7 @@ Configurations:
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -183,6 +186,7 @@ def run_round(config: Config, runnable: Any, inp: Any, n: int) -> tuple[float, f
     """(CPU seconds, wall seconds) for n invocations plus the config's flush."""
     config.enter()
     try:
+        gc.collect()  # a full collection (~0.1 s here) inside one config's round would be charged to it alone
         cpu0, wall0 = time.process_time(), time.perf_counter()
         for _ in range(n):
             runnable.invoke(inp, {"callbacks": config.callbacks()})
