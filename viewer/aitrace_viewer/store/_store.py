@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import abc
 import base64
 import json
 import logging
@@ -11,7 +12,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -270,14 +271,14 @@ class _Checkpointer:
         self._thread.join(timeout=30)
 
 
-class _Run:
+class _Run(abc.ABC):
     """Runs the summary SQL (``:ids`` is a list of trace ids; other parameters are named)."""
 
-    def select_in(self, sql: str, ids: list[str]) -> Iterable[Sequence[Any]]:
-        raise NotImplementedError  # pragma: no cover
+    @abc.abstractmethod
+    def select_in(self, sql: str, ids: list[str]) -> Iterable[Sequence[Any]]: ...
 
-    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None:
-        raise NotImplementedError  # pragma: no cover
+    @abc.abstractmethod
+    def executemany(self, sql: str, rows: list[dict[str, Any]]) -> None: ...
 
 
 class _AlchemyRun(_Run):
@@ -340,9 +341,6 @@ class Store:
         """After a SQLite write: the WAL may want checkpointing."""
         if self._checkpointer is not None:
             self._checkpointer.poke()
-
-    def _write(self) -> Iterator[Connection]:
-        raise NotImplementedError  # pragma: no cover
 
     def ingest(
         self, records: list[dict[str, Any]], raws: list[str], batch_id: str | None = None
