@@ -402,15 +402,19 @@ class AITraceHandler(_Base):
             return "cancelled"
         return "error"
 
-    def _error(self, run_id: UUID, error: BaseException) -> None:
-        run = self._pop(run_id)
-        if run is None:
-            return
-        fields: dict[str, Any] = {}
-        status = self._status_for(error, fields)
-        if status == "interrupted" and not isinstance(error, _PARENT_COMMAND):
-            run.root.interrupt = fields.get("langgraph.interrupt", True)
-        self._end(run_id, status, error=error, fields=fields, run=run)
+    def _error(self, run_id: UUID, error: BaseException, callback: str) -> None:
+        """End a run from any ``on_*_error`` callback; guarded like every callback."""
+        try:
+            run = self._pop(run_id)
+            if run is None:
+                return
+            fields: dict[str, Any] = {}
+            status = self._status_for(error, fields)
+            if status == "interrupted" and not isinstance(error, _PARENT_COMMAND):
+                run.root.interrupt = fields.get("langgraph.interrupt", True)
+            self._end(run_id, status, error=error, fields=fields, run=run)
+        except Exception:
+            self._failed(callback)
 
     def _log(self, run_id: UUID | None, event: str, **fields: Any) -> None:
         run = self._runs.get(run_id) if run_id is not None else None
@@ -492,10 +496,7 @@ class AITraceHandler(_Base):
     def on_chain_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._error(run_id, error)
-        except Exception:
-            self._failed("on_chain_error")
+        self._error(run_id, error, "on_chain_error")
 
     # -- LLMs and chat models --------------------------------------------------------------------------------
 
@@ -613,10 +614,7 @@ class AITraceHandler(_Base):
     def on_llm_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._error(run_id, error)
-        except Exception:
-            self._failed("on_llm_error")
+        self._error(run_id, error, "on_llm_error")
 
     # -- tools and retrievers --------------------------------------------------------------------------------
 
@@ -665,10 +663,7 @@ class AITraceHandler(_Base):
     def on_tool_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._error(run_id, error)
-        except Exception:
-            self._failed("on_tool_error")
+        self._error(run_id, error, "on_tool_error")
 
     def on_retriever_start(
         self,
@@ -717,10 +712,7 @@ class AITraceHandler(_Base):
     def on_retriever_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._error(run_id, error)
-        except Exception:
-            self._failed("on_retriever_error")
+        self._error(run_id, error, "on_retriever_error")
 
     # -- events inside a run ---------------------------------------------------------------------------------
 
