@@ -27,18 +27,8 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
 import ui_records  # noqa: E402
 from aitrace_viewer.export_html import write_html  # noqa: E402
+from ui_chromium import launch  # noqa: E402
 from ui_server import running_server  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 SCROLL_JS = """async () => {
   document.querySelector("#expand-all").click();
@@ -110,7 +100,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp_s, sync_playwright() as pw:
         tmp = Path(tmp_s)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(pw)
         traces = {
             n: (f"{n:08x}" + "ef" * 12, ui_records.big_trace(n, seed=n, trace_id=f"{n:08x}" + "ef" * 12))
             for n in sizes

@@ -17,18 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 
+from ui_chromium import launch  # noqa: E402
 from ui_server import running_server  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def main() -> None:
@@ -62,7 +52,7 @@ def main() -> None:
         sync_playwright() as pw,
     ):
         server.ingest(records)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(pw)
         for scheme, suffix in (("light", ""), ("dark", "-dark")):
             context = browser.new_context(
                 viewport={"width": 1280, "height": 760}, color_scheme=scheme, device_scale_factor=1

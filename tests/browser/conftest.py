@@ -14,19 +14,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import ui_records
+from ui_chromium import CHROMIUM, launch
 from ui_records import BIG_TRACE
 from ui_server import UiServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Recorded by every page: Content-Security-Policy violations (an init script, before any page script).
 CSP_WATCH = """
 window.__csp = [];
@@ -51,7 +42,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = launch(pw)
         try:
             yield b
         finally:
