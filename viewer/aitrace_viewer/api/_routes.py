@@ -158,7 +158,7 @@ async def trace_detail(state: State, trace_id: str) -> Response[bytes]:
         return Response(
             b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json"
         )
-    return _json(document)
+    return Response(document, media_type="application/json")
 
 
 @get("/threads/{thread_id:str}", summary="Traces that share a thread id, oldest first")
