@@ -43,6 +43,7 @@ CASES: dict[str, tuple[bytes, dict[str, str]]] = {
     "10 MB field": (_line({**GOOD, "blob": "a" * 10_000_000}), {}),
     "nesting 10,000 deep": (_nested(10_000), {}),
     "invalid UTF-8": (_line(GOOD)[:-2] + b'\xff\xfe"}', {}),
+    "lone surrogate escape": (_line(GOOD)[:-1] + b', "x": "a\\ud800b"}', {}),
     "gzip bomb": (gzip.compress(b" " * (64 * 1024 * 1024)), {"content-encoding": "gzip"}),
     "not gzip": (b"plain text", {"content-encoding": "gzip"}),
     "unknown encoding": (_line(GOOD), {"content-encoding": "br"}),
@@ -59,7 +60,7 @@ CASES: dict[str, tuple[bytes, dict[str, str]]] = {
 def test_bad_batches_are_refused_whole(client: Any, case: str) -> None:
     body, headers = CASES[case]
     # a good record first: nothing of the batch may be written
-    if not headers and not body.startswith(b"[") and case != "invalid UTF-8":
+    if not headers and not body.startswith(b"["):
         body = _line({**GOOD, "span_id": "00f067aa0ba902b8"}) + b"\n" + body
     response = client.post(
         "/api/ingest", content=body, headers={"content-type": "application/x-ndjson", **headers}
@@ -68,6 +69,15 @@ def test_bad_batches_are_refused_whole(client: Any, case: str) -> None:
     assert response.json()["error"]
     assert client.get("/api/health").json()["records"] == 0
     assert ingest(client, [GOOD]).json() == {"ingested": 1}  # still serving
+
+
+def test_invalid_utf8_is_found_in_its_record(client: Any) -> None:
+    body = b"\n".join([_line(GOOD), _line(GOOD), _line(GOOD)[:-2] + b'\xff"}', _line(GOOD)])
+    response = client.post("/api/ingest", content=body, headers={"content-type": "application/x-ndjson"})
+    assert response.status_code == 400
+    assert response.json()["index"] == 2
+    assert response.json()["error"].startswith("record 2: not valid UTF-8")
+    assert client.get("/api/health").json()["records"] == 0
 
 
 def test_the_error_names_the_first_bad_record(client: Any) -> None:

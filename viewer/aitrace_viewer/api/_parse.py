@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -50,15 +50,15 @@ _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 
 
-def _decode(data: bytes, where: str) -> Any:
+def _decode(data: bytes, where: str, index: int | None = None) -> Any:
     try:
         return _decoder.decode(data)
     except RecursionError:
-        raise IngestError(400, f"{where}: nested too deeply") from None
+        raise IngestError(400, f"{where}: nested too deeply", index) from None
     except UnicodeDecodeError as exc:
-        raise IngestError(400, f"{where}: not valid UTF-8 (byte {exc.start})") from None
+        raise IngestError(400, f"{where}: not valid UTF-8 (byte {exc.start})", index) from None
     except msgspec.DecodeError as exc:
-        raise IngestError(400, f"{where}: invalid JSON: {exc}") from None
+        raise IngestError(400, f"{where}: invalid JSON: {exc}", index) from None
 
 
 def _check(index: int, record: Any, size: int, max_record_bytes: int) -> None:
@@ -89,9 +89,9 @@ def parse_batch(body: bytes, max_record_bytes: int) -> tuple[list[dict[str, Any]
     A JSONL record is stored as the very line it came in; a record of a JSON array as its compact encoding.
     """
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    records: list[dict[str, Any]] = []
-    raws: list[str] = []
     if stripped.startswith(b"["):
+        records: list[dict[str, Any]] = []
+        raws: list[str] = []
         items = _decode(stripped, "body")
         if not isinstance(items, list):
             raise IngestError(400, "body: expected a JSON array of records")
@@ -105,21 +105,53 @@ def parse_batch(body: bytes, max_record_bytes: int) -> tuple[list[dict[str, Any]
             raws.append(raw)
             records.append(item)
         return records, raws
+    try:
+        text = stripped.decode("utf-8")
+    except UnicodeDecodeError:  # somewhere: decode line by line, so that the error names its record
+        return _parse_lines(_utf8_lines(stripped), True, max_record_bytes)
+    return _parse_lines(text.split("\n"), not text.isascii(), max_record_bytes)
+
+
+def _utf8_lines(body: bytes) -> Iterator[str]:
     index = 0
-    quick = quick_validator()
-    decode = _decoder.decode
-    for line in stripped.split(b"\n"):
+    for line in body.split(b"\n"):
         line = line.strip()
         if not line:
             continue
         try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise IngestError(400, f"record {index}: not valid UTF-8 (byte {exc.start})", index) from None
+        index += 1
+
+
+_SPACE = " \t\r\n\x0b\x0c"  # what bytes.strip() strips: ASCII whitespace only
+
+
+def _parse_lines(
+    lines: Iterable[str], wide: bool, max_record_bytes: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """JSONL lines already decoded from UTF-8 (``wide``: some are not ASCII, so characters are not bytes)."""
+    records: list[dict[str, Any]] = []
+    raws: list[str] = []
+    quick = quick_validator()
+    decode = _decoder.decode
+    index = 0
+    for line in lines:
+        line = line.strip(_SPACE)
+        if not line:
+            continue
+        try:
             item = decode(line)
-        except (RecursionError, UnicodeDecodeError, msgspec.DecodeError):
-            item = _decode(line, f"record {index}")  # raises with the message
-        if len(line) > max_record_bytes or not quick(item):  # the fast path says "not sure": full check
-            _check(index, item, len(line), max_record_bytes)
+        except (RecursionError, msgspec.DecodeError):
+            item = _decode(line.encode("utf-8"), f"record {index}", index)  # raises with the message
+        size = len(line)
+        if wide and size * 4 > max_record_bytes:
+            size = len(line.encode("utf-8"))
+        if size > max_record_bytes or not quick(item):  # the fast path says "not sure": full check
+            _check(index, item, size, max_record_bytes)
         records.append(item)
-        raws.append(line.decode("utf-8"))
+        raws.append(line)
         index += 1
     return records, raws
 

@@ -57,40 +57,34 @@ def _second(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _collect(value: Any, out: list[str], budget: list[int], depth: int = 0) -> None:
-    if budget[0] <= 0 or depth > 64:
-        return
+def _collect(value: Any, out: list[str], depth: int) -> None:
+    """Append the strings and numbers inside ``value`` (containers 64 levels deep contribute nothing)."""
     if isinstance(value, str):
         out.append(value)
-        budget[0] -= len(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, out, budget, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _collect(item, out, budget, depth + 1)
+    elif isinstance(value, (dict, list)):
+        if depth >= 64:
+            return
+        for item in value.values() if isinstance(value, dict) else value:
+            if type(item) is str:
+                out.append(item)
+            elif len(out) <= MAX_SEARCH_CHARS:  # past that many pieces the text is long enough already
+                _collect(item, out, depth + 1)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         out.append(str(value))
 
 
 def search_text(record: dict[str, Any]) -> str:
-    """The text full-text search sees: the event, then every attribute value (capped)."""
+    """The text full-text search sees: the event, then every attribute value, cut at ``MAX_SEARCH_CHARS``."""
     out: list[str] = []
-    budget = MAX_SEARCH_CHARS
     for key, value in record.items():
         if key in _STANDARD:
             continue
-        if budget <= 0:
-            break
-        if type(value) is str:  # the common case, without a call (same result as _collect)
+        if type(value) is str:  # the common case, without a call
             out.append(value)
-            budget -= len(value)
-        else:
-            left = [budget]
-            _collect(value, out, left)
-            budget = left[0]
+        elif len(out) <= MAX_SEARCH_CHARS:
+            _collect(value, out, 0)
     text = " ".join(out)
-    return text[:MAX_SEARCH_CHARS]
+    return text if len(text) <= MAX_SEARCH_CHARS else text[:MAX_SEARCH_CHARS]
 
 
 def _int(value: Any) -> int | None:
@@ -167,9 +161,12 @@ class SpanDelta:
             self.parent_span_id = record.get("parent_span_id")
         if self.service is None:
             self.service = record.get("service")
-        thread = _str(record.get("thread_id")) or _str(record.get("gen_ai.conversation.id"))
-        if thread and self.thread_id is None:
-            self.thread_id = thread
+        if self.thread_id is None:
+            thread = record.get("thread_id")
+            if type(thread) is not str or not thread:
+                thread = record.get("gen_ai.conversation.id")
+            if type(thread) is str and thread:
+                self.thread_id = thread
         event = record.get("event")
         if event == "span_start":
             self.has_start = 1

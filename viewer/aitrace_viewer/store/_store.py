@@ -372,9 +372,11 @@ class Store:
             return self._ingest_pg(records, raws, ts, deltas, sorted({key[0] for key in deltas}), batch_id)
         # SQLite: one pass builds the rows and the span deltas before taking the write lock, and everything goes
         # straight to sqlite3 (the same SQL; SQLAlchemy's per-row parameter handling costs more than the inserts)
-        rows: list[list[Any]] = []
-        bodies: list[list[Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        bodies: list[str] = []
         deltas = {}
+        # (no text needs cleaning for SQLite: the JSON decoder refuses lone surrogates, the one thing sqlite3
+        # cannot store; PostgreSQL also refuses NUL, hence _clean there)
         for record, raw in zip(records, raws, strict=True):
             ts_us = parse_ts(record["timestamp"])
             trace_id, span_id = record["trace_id"], record["span_id"]
@@ -383,24 +385,21 @@ class Store:
                 delta = deltas[trace_id, span_id] = SpanDelta(trace_id, span_id)
             delta.add(record, ts_us)
             seq = record.get("seq")
-            logger, event, service = record["logger"], record["event"], record["service"]
-            body = search_text(record)
             rows.append(
-                [
-                    0,  # the id, set below
+                (
                     trace_id,
                     span_id,
                     record.get("parent_span_id"),
                     ts_us,
-                    seq if isinstance(seq, int) and seq < 2**63 else None,
+                    seq if type(seq) is int and seq < 2**63 else None,
                     record["level"],
-                    logger if logger.isascii() else _clean(logger, False),
-                    event if event.isascii() else _clean(event, False),
-                    service if service.isascii() else _clean(service, False),
+                    record["logger"],
+                    record["event"],
+                    record["service"],
                     raw,
-                ]
+                )
             )
-            bodies.append([0, body if body.isascii() else _clean(body, False)])
+            bodies.append(search_text(record))
         trace_ids = sorted({key[0] for key in deltas})
         span_rows = [_span_values(d) for d in deltas.values()]
         with self._write_lock, self.writer.begin() as conn:
@@ -419,15 +418,21 @@ class Store:
                     cursor.fetchall()  # finish the statement
                     if inserted is None:
                         return IngestResult(0, duplicate=True)
+                # SQLite numbers the rows max(id)+1, +2, … (one writer, one transaction): the full-text rows
+                # take the same numbers, checked below
                 first = cursor.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0] + 1
-                for i, (row, fts) in enumerate(zip(rows, bodies, strict=True)):
-                    row[0] = fts[0] = first + i
                 cursor.executemany(
-                    "INSERT INTO records (id, trace_id, span_id, parent_span_id, ts_us, seq, level, logger, "
-                    "event, service, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO records (trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, "
+                    "service, raw) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
-                cursor.executemany("INSERT INTO records_fts (rowid, body) VALUES (?, ?)", bodies)
+                last = cursor.execute("SELECT last_insert_rowid()").fetchone()[0]
+                if last != first + len(rows) - 1:
+                    raise RuntimeError(f"record ids {first}..{last} are not consecutive")
+                cursor.executemany(
+                    "INSERT INTO records_fts (rowid, body) VALUES (?, ?)",
+                    zip(range(first, first + len(bodies)), bodies, strict=True),
+                )
                 cursor.executemany(_UPSERT_SPANS_QMARK, span_rows)
                 self._summarise(_SqliteRun(cursor), trace_ids, now_us)
             finally:
