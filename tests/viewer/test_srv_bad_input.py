@@ -124,3 +124,12 @@ def test_unknown_fields_and_prototype_keys_are_kept_as_data(client: Any) -> None
     detail = client.get(f"/api/traces/{TRACE}")
     assert detail.headers["content-type"].startswith("application/json")
     assert detail.json()["records"] == [odd]
+
+
+def test_nul_characters_anywhere_are_stored(client: Any) -> None:
+    # PostgreSQL text cannot hold NUL: the derived columns get U+FFFD, the stored record keeps the escape
+    odd = {**GOOD, "event": "nul\u0000event", "logger": "l\u0000g", "service": "s\u0000v", "x": "\u0000"}
+    assert ingest(client, [odd]).json() == {"ingested": 1}
+    assert client.get(f"/api/traces/{TRACE}").json()["records"] == [odd]
+    hits = client.get("/api/search", params={"q": "nul"}).json()
+    assert [h["trace_id"] for h in hits["hits"]] == [TRACE]
