@@ -61,6 +61,7 @@ def fill(store: Store, n_records: int) -> int:
     if batch:
         store.ingest(batch, [encode(r).decode() for r in batch])
         total += len(batch)
+    store.analyze()  # as `aitrace import` does after a bulk load (else PostgreSQL plans blind)
     return total
 
 

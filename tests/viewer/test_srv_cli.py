@@ -35,6 +35,7 @@ def test_import_a_file_and_a_folder_then_export(tmp_path: Path, db_url: str) -> 
     result = runner.invoke(main, ["import", str(tmp_path), "--db", db_url])
     assert result.exit_code == 0, result.output
     assert "imported 2500 records from 2 file(s) (5 already there)" in result.output
+    _assert_planner_statistics(db_url)
 
     out = tmp_path / "out.jsonl"
     result = runner.invoke(main, ["export", TRACE, "--db", db_url, "-o", str(out)])
@@ -46,6 +47,20 @@ def test_import_a_file_and_a_folder_then_export(tmp_path: Path, db_url: str) -> 
     assert json.loads(result.output) == _records()
     assert runner.invoke(main, ["export", "../etc", "--db", db_url]).exit_code == 2
     assert runner.invoke(main, ["export", "cd" * 16, "--db", db_url]).exit_code == 1
+
+
+def _assert_planner_statistics(db_url: str) -> None:
+    """After an import PostgreSQL's planner knows the tables' sizes (not only after the next autovacuum)."""
+    from sqlalchemy import text
+
+    store = Store(db_url, migrate=False)
+    try:
+        if store.pg:
+            with store.reader.connect() as conn:
+                sql = "SELECT reltuples FROM pg_class WHERE relname = 'records'"
+                assert conn.execute(text(sql)).scalar_one() >= 2000
+    finally:
+        store.close()
 
 
 def test_import_names_the_bad_line(tmp_path: Path, db_url: str) -> None:

@@ -230,6 +230,8 @@ def import_cmd(path: Path, db: str | None) -> None:
                         total_records += result.ingested
                     progress.update(task, completed=base + done)
                 base += file.stat().st_size
+        if total_records:
+            store.analyze()
     finally:
         store.close()
     note = f" ({duplicates} already there)" if duplicates else ""

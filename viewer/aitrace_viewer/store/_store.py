@@ -666,6 +666,14 @@ class Store:
 
     # ---------------------------------------------------------------- reads
 
+    def analyze(self) -> None:
+        """After a bulk load: give PostgreSQL's planner the tables' statistics now, not at the next autovacuum
+        (planning with none, a text filter on a common word took 493 ms instead of 53 at a million records).
+        SQLite has no autovacuum analysis, and its plans here are chosen without statistics: nothing to do."""
+        if self.pg:
+            with self.writer.begin() as conn:
+                conn.execute(text("ANALYZE records, spans, traces"))
+
     def count_records(self) -> int:
         with self.reader.connect() as conn:
             return int(conn.execute(text("SELECT COALESCE(SUM(record_count), 0) FROM traces")).scalar_one())
