@@ -6,6 +6,7 @@ import contextlib
 import os
 from typing import Any
 
+from . import _sigterm
 from ._config import CoreSettings, load_settings
 from ._logging import configure_structlog, route_stdlib
 from ._runtime import LEVELS, RecordProcessor, fill_ids, runtime, setup_tracing
@@ -83,6 +84,10 @@ def configure(
         route_stdlib(conf.capture_stdlib, conf.level)
     if old is not None:
         old.shutdown()
+    if conf.handle_sigterm:
+        _sigterm.install(conf.exit_timeout)
+    else:
+        _sigterm.uninstall()
     return conf
 
 

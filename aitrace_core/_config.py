@@ -95,6 +95,9 @@ class CoreSettings(_FileSettings):
     queue_size: int = Field(default=10_000, ge=100, le=10_000_000)
     queue_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
     exit_timeout: float = Field(default=5.0, ge=0, le=600)
+    handle_sigterm: bool = True
+    """On SIGTERM, deliver what is buffered (within ``exit_timeout``) before the process ends; only when the
+    application has no SIGTERM handler of its own and ``configure`` runs in the main thread."""
     request_timeout: float = Field(default=10.0, gt=0, le=600)
     spill_dir: str | None = None
     """Where HTTP batches go when the server stays away. None: ``~/.cache/aitrace/spill``."""

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 import aitrace_core
+from aitrace_core import _sigterm
 from aitrace_core._runtime import runtime
 from aitrace_core.testing import CapturedRecords, capture_records
 
@@ -30,6 +31,7 @@ def _reset_aitrace(
         yield
     finally:
         aitrace_core.shutdown(timeout=2.0)
+        _sigterm.uninstall()  # configure() in this process installed a SIGTERM handler
         runtime.sink, runtime.configured, runtime.service, runtime.limits, runtime.level_no = saved
         runtime.processors = saved_processors
         for handler in list(logging.getLogger().handlers):
