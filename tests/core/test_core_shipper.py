@@ -440,3 +440,21 @@ def test_a_log_handler_that_writes_back_into_a_full_queue_does_not_deadlock(tmp_
         logging.getLogger("aitrace").removeHandler(handler)
     assert shipper.stats()["dropped_queue_full"] == 51  # 50 of ours + the echoed warning
     shipper.shutdown()
+
+
+def test_a_busy_writer_that_often_releases_the_gil_loses_nothing(tmp_path: Path) -> None:
+    """A CPU-bound application that also makes brief system calls (``uuid4()`` reads ``os.urandom``) used to
+    starve the worker of the GIL: one batch in seconds, and most of the records dropped."""
+    target = tmp_path / "out.jsonl"
+    shipper = Shipper(target, flush_interval=0.5)
+    try:
+        for i in range(40_000):
+            shipper.write(_line(i))
+            if i % 8 == 0:
+                os.urandom(16)  # a brief release of the GIL, as a uuid4() for each run makes
+            sum(range(1000))  # and the application's own work
+        assert shipper.flush(30)
+        assert shipper.stats().get("dropped_queue_full", 0) == 0
+        assert len(_read_jsonl(target)) == 40_000
+    finally:
+        shipper.shutdown()
