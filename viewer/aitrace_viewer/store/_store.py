@@ -155,6 +155,23 @@ class TraceFilters:
     q: str | None = None
 
 
+def _record_row(record: dict[str, Any], raw: str, ts_us: int) -> tuple[Any, ...]:
+    """The ``records`` columns of one validated record (``trace_id`` … ``service``, ``raw``)."""
+    seq = record.get("seq")
+    return (
+        record["trace_id"],
+        record["span_id"],
+        record.get("parent_span_id"),
+        ts_us,
+        seq if type(seq) is int and seq < 2**63 else None,
+        record["level"],
+        record["logger"],
+        record["event"],
+        record["service"],
+        raw,
+    )
+
+
 def _clean(value: str, pg: bool) -> str:
     """Text safe for a database text column (no lone surrogates; no NUL on PostgreSQL)."""
     if not value.isascii():
@@ -394,21 +411,7 @@ class Store:
             if delta is None:
                 delta = deltas[trace_id, span_id] = SpanDelta(trace_id, span_id)
             delta.add(record, ts_us)
-            seq = record.get("seq")
-            rows.append(
-                (
-                    trace_id,
-                    span_id,
-                    record.get("parent_span_id"),
-                    ts_us,
-                    seq if type(seq) is int and seq < 2**63 else None,
-                    record["level"],
-                    record["logger"],
-                    record["event"],
-                    record["service"],
-                    raw,
-                )
-            )
+            rows.append(_record_row(record, raw, ts_us))
             bodies.append(search_text(record))
         trace_ids = sorted({key[0] for key in deltas})
         span_rows = [_span_values(d) for d in deltas.values()]
@@ -462,21 +465,7 @@ class Store:
         rows = []
         nul = False
         for n, (record, raw, ts_us) in enumerate(zip(records, raws, ts, strict=True)):
-            seq = record.get("seq")
-            row: tuple[Any, ...] = (
-                n,
-                record["trace_id"],
-                record["span_id"],
-                record.get("parent_span_id"),
-                ts_us,
-                seq if type(seq) is int and seq < 2**63 else None,
-                record["level"],
-                record["logger"],
-                record["event"],
-                record["service"],
-                raw,
-                search_text(record),
-            )
+            row = (n, *_record_row(record, raw, ts_us), search_text(record))
             if "\\u0000" in raw:  # PostgreSQL text cannot hold NUL, and only that escape makes one
                 row = tuple(_clean(v, True) if type(v) is str else v for v in row)
                 nul = True
