@@ -172,13 +172,9 @@ def _record_row(record: dict[str, Any], raw: str, ts_us: int) -> tuple[Any, ...]
     )
 
 
-def _clean(value: str, pg: bool) -> str:
-    """Text safe for a database text column (no lone surrogates; no NUL on PostgreSQL)."""
-    if not value.isascii():
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    if pg and "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    return value
+def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """PostgreSQL text cannot hold NUL: U+FFFD instead (the stored raw record keeps its escape)."""
+    return tuple(v.replace("\x00", "\ufffd") if type(v) is str else v for v in row)
 
 
 def fts_query(q: str) -> str:
@@ -403,7 +399,7 @@ class Store:
         bodies: list[str] = []
         deltas = {}
         # (no text needs cleaning for SQLite: the JSON decoder refuses lone surrogates, the one thing sqlite3
-        # cannot store; PostgreSQL also refuses NUL, hence _clean there)
+        # cannot store; PostgreSQL also refuses NUL, hence _without_nul there)
         for record, raw in zip(records, raws, strict=True):
             ts_us = parse_ts(record["timestamp"])
             trace_id, span_id = record["trace_id"], record["span_id"]
@@ -467,12 +463,12 @@ class Store:
         for n, (record, raw, ts_us) in enumerate(zip(records, raws, ts, strict=True)):
             row = (n, *_record_row(record, raw, ts_us), search_text(record))
             if "\\u0000" in raw:  # PostgreSQL text cannot hold NUL, and only that escape makes one
-                row = tuple(_clean(v, True) if type(v) is str else v for v in row)
+                row = _without_nul(row)
                 nul = True
             rows.append(row)
         span_rows = [_span_values(d) for d in deltas.values()]
         if nul:  # span names, services, models … come from the records too
-            span_rows = [tuple(_clean(v, True) if type(v) is str else v for v in r) for r in span_rows]
+            span_rows = [_without_nul(r) for r in span_rows]
         with self._write_lock, self.writer.begin() as conn:
             now_us = time.time_ns() // 1000
             # everything straight to psycopg, in the transaction SQLAlchemy began
