@@ -381,3 +381,64 @@ def test_narrow_window_stacks_tree_and_detail(browser: Any, seeded: Any) -> None
         expect(page.locator("#detail h2")).to_have_text("get_weather")
     finally:
         context.close()
+
+
+LENS_MODULE = """
+import { registerLens } from "/static/js/lenses.js";
+registerLens({
+  name: "weather", kinds: ["tool"], priority: 99,
+  fields: [{ key: "weather.sky", label: "Sky", type: "text" }, { key: "weather.tags", type: "chips" }],
+});
+"""
+
+
+def test_a_lens_module_of_your_own_shows_in_the_detail_panel(browser: Any, tmp_path: Path) -> None:
+    from ui_server import running_server
+
+    lens = tmp_path / "weather_lens.js"
+    lens.write_text(LENS_MODULE, encoding="utf-8")
+    trace = "ab" * 16
+    base = {"level": "info", "logger": "t", "service": "lens-test", "trace_id": trace, "span_id": "1" * 16}
+    records = [
+        {
+            **base,
+            "timestamp": "2026-11-24T12:00:00.000001Z",
+            "event": "span_start",
+            "span_name": "forecast",
+            "span_kind": "tool",
+        },
+        {
+            **base,
+            "timestamp": "2026-11-24T12:00:00.000900Z",
+            "event": "span_end",
+            "span_name": "forecast",
+            "span_kind": "tool",
+            "duration_ms": 0.9,
+            "status": "ok",
+            "weather.sky": "<b>sunny</b>",
+            "weather.tags": ["warm", "dry"],
+        },
+    ]
+    with running_server(tmp_path / "lens.db", env={"AITRACE_LENSES": json.dumps([str(lens)])}) as server:
+        server.ingest(records)
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(f"{server.url}/traces/{trace}")
+            expect(page.locator("body")).to_have_attribute("data-tree-ready", re.compile(r"\d+"))
+            span_row(page, "forecast").first.click()
+            section = page.locator("#detail section.lens-weather")
+            expect(section.locator("h3")).to_have_text("weather")
+            expect(section).to_contain_text("<b>sunny</b>")  # its own field, still set as text
+            expect(section.locator("b")).to_have_count(0)
+            expect(section).to_contain_text("warm")
+            # the module is served from the server's own origin, under the same strict CSP
+            res = server.client.get(f"/lenses/0/{lens.name}")
+            assert res.headers["content-type"].startswith("text/javascript")
+            assert server.client.get("/lenses/0/other.js").status_code == 404
+            assert server.client.get("/lenses/1/weather_lens.js").status_code == 404
+            assert errors == []
+        finally:
+            context.close()

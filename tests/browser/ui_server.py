@@ -34,11 +34,11 @@ def free_port() -> int:
 class UiServer:
     """A server process; ``ingest(records)`` posts records through the real API."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE), str(self.port), str(db)],
             stdout=self.log,
@@ -95,8 +95,8 @@ class UiServer:
 
 
 @contextlib.contextmanager
-def running_server(db: Path) -> Iterator[UiServer]:
-    server = UiServer(db)
+def running_server(db: Path, env: dict[str, str] | None = None) -> Iterator[UiServer]:
+    server = UiServer(db, env)
     try:
         yield server
     finally:

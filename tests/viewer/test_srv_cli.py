@@ -134,3 +134,16 @@ def test_settings_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.
     assert load_viewer_settings().db == "sqlite:///" + os.path.join(
         os.environ["XDG_CONFIG_HOME"], "aitrace", "logs.db"
     )
+
+
+def test_serve_refuses_a_lens_that_is_not_there(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["serve", "--db", str(tmp_path / "x.db"), "--lens", str(tmp_path / "missing.js")]
+    )
+    assert result.exit_code != 0
+    assert "missing.js: no such file" in result.output
+    (tmp_path / "lens.txt").write_text("x")
+    result = CliRunner().invoke(
+        main, ["serve", "--db", str(tmp_path / "x.db"), "--lens", str(tmp_path / "lens.txt")]
+    )
+    assert "a lens is a JavaScript module" in result.output

@@ -144,6 +144,8 @@ def create_app(settings: ViewerSettings | None = None, *, store: Store | None = 
         request_max_body_size=1024 * 1024,
     )
     app.state.settings = settings
+    app.state.lens_files = [Path(p) for p in settings.lenses]
+    app.state.lens_urls = [f"/lenses/{i}/{Path(p).name}" for i, p in enumerate(settings.lenses)]
     app.asgi_handler = Guard(
         app.asgi_handler, bound_host=settings.host, token=settings.token, allowed_hosts=settings.allowed_hosts
     )

@@ -95,9 +95,17 @@ def _served_url(server: Any, settings: ViewerSettings) -> str:
     help="sqlite:///path.db, a path, or postgresql://… (default ~/.config/aitrace/logs.db).",
 )
 @click.option("--token", default=None, help="Bearer token every route requires (or AITRACE_TOKEN).")
-def serve_cmd(host: str | None, port: int | None, db: str | None, token: str | None) -> None:
+@click.option(
+    "--lens",
+    "lenses",
+    multiple=True,
+    help="A JavaScript module of your own lenses, loaded by every page (repeatable; see docs/viewer.md).",
+)
+def serve_cmd(
+    host: str | None, port: int | None, db: str | None, token: str | None, lenses: tuple[str, ...]
+) -> None:
     """Run the aitrace server."""
-    settings = _settings(host=host, port=port, db=db, token=token)
+    settings = _settings(host=host, port=port, db=db, token=token, lenses=list(lenses) or None)
 
     def announce(server: Any) -> None:
         if _wait_started(server):

@@ -10,9 +10,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import anyio
 from litestar import get
-from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.response import Response, Template
 from litestar.static_files import create_static_files_router
 
 __all__ = ["STATIC_DIR", "route_handlers"]
@@ -24,32 +26,49 @@ _CTX: dict[str, Any] = {"static_prefix": "/static"}
 _NO_STORE = {"cache-control": "no-cache"}
 
 
+def _ctx(state: State, **extra: Any) -> dict[str, Any]:
+    return {**_CTX, "lens_urls": state.get("lens_urls", []), **extra}
+
+
 @get("/", include_in_schema=False, name="page-list")
-async def list_page() -> Template:
+async def list_page(state: State) -> Template:
     """The trace list."""
-    return Template(template_name="list.html", context=_CTX, headers=_NO_STORE)
+    return Template(template_name="list.html", context=_ctx(state), headers=_NO_STORE)
 
 
 @get("/traces/{trace_id:str}", include_in_schema=False, name="page-trace")
-async def trace_page(trace_id: str) -> Template:
+async def trace_page(state: State, trace_id: str) -> Template:
     """One trace; ``#span=<id>`` selects a span."""
     if not _TRACE_ID.match(trace_id):
         raise HTTPException(status_code=400, detail=f"{trace_id!r} is not a trace id (32 lowercase hex)")
-    return Template(template_name="trace.html", context={**_CTX, "trace_id": trace_id}, headers=_NO_STORE)
+    return Template(template_name="trace.html", context=_ctx(state, trace_id=trace_id), headers=_NO_STORE)
 
 
 @get("/threads/{thread_id:str}", include_in_schema=False, name="page-thread")
-async def thread_page(thread_id: str) -> Template:
+async def thread_page(state: State, thread_id: str) -> Template:
     """The traces that share a thread id, as one conversation."""
     if not thread_id or len(thread_id) > 512:
         raise HTTPException(status_code=400, detail="a thread id is 1 to 512 characters")
-    return Template(template_name="thread.html", context={**_CTX, "thread_id": thread_id}, headers=_NO_STORE)
+    return Template(template_name="thread.html", context=_ctx(state, thread_id=thread_id), headers=_NO_STORE)
 
 
 @get("/view", include_in_schema=False, name="page-view")
-async def view_page() -> Template:
+async def view_page(state: State) -> Template:
     """The no-server viewer: open or drop a .jsonl file."""
-    return Template(template_name="view.html", context=_CTX, headers=_NO_STORE)
+    return Template(template_name="view.html", context=_ctx(state), headers=_NO_STORE)
+
+
+@get("/lenses/{index:int}/{name:str}", include_in_schema=False, name="user-lens")
+async def user_lens(state: State, index: int, name: str) -> Response[bytes]:
+    """One of the ``lenses`` modules of the settings, read afresh on every request (edit, reload)."""
+    files: list[Path] = state.get("lens_files", [])
+    if not 0 <= index < len(files) or files[index].name != name:
+        raise NotFoundException(detail="no such lens module")
+    try:
+        data = await anyio.to_thread.run_sync(files[index].read_bytes)
+    except OSError as exc:
+        raise NotFoundException(detail=f"lens module unreadable: {exc.strerror}") from None
+    return Response(data, media_type="text/javascript", headers=_NO_STORE)
 
 
 route_handlers: list[Any] = [
@@ -57,5 +76,6 @@ route_handlers: list[Any] = [
     trace_page,
     thread_page,
     view_page,
+    user_lens,
     create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),
 ]

@@ -47,6 +47,9 @@ class ViewerSettings(_FileSettings):
     max_age: str | None = None
     """Delete traces whose newest record is older than this (``7d``); applied hourly by the server."""
     prune_interval: float = Field(default=3600.0, gt=0)
+    lenses: list[str] = Field(default_factory=list)
+    """Your own JavaScript modules (paths), loaded by every served page before the viewer starts: they call
+    ``registerLens`` from ``/static/js/lenses.js`` (see docs/viewer.md)."""
 
     @field_validator("db", mode="after")
     @classmethod
@@ -63,6 +66,19 @@ class ViewerSettings(_FileSettings):
         if value:
             parse_age(value)
         return value or None
+
+    @field_validator("lenses", mode="after")
+    @classmethod
+    def _check_lenses(cls, value: list[str]) -> list[str]:
+        out = []
+        for item in value:
+            path = Path(item).expanduser().resolve()
+            if path.suffix not in (".js", ".mjs"):
+                raise ValueError(f"{item}: a lens is a JavaScript module (.js or .mjs)")
+            if not path.is_file():
+                raise ValueError(f"{item}: no such file")
+            out.append(str(path))
+        return out
 
     @field_validator("token", mode="after")
     @classmethod
