@@ -185,18 +185,29 @@ def test_a_new_trace_arrives_live(page: Any, seeded: Any) -> None:
     expect(page.locator("#trace-rows tr").first).to_have_attribute("data-trace", tid)
 
 
-def test_a_trace_still_running_offers_its_new_records(page: Any, seeded: Any) -> None:
+def test_a_trace_still_running_grows_in_place(page: Any, seeded: Any) -> None:
     tid = uuid.uuid4().hex
     recs = ui_records.llm_agent_trace(trace_id=tid)
     seeded.server.ingest(recs[:5])
     open_trace(page, seeded, tid)
     expect(page.locator(".trace-summary .fig", has_text="status")).to_contain_text("running")
     expect(page.locator("#live-status")).to_have_text("● live")
+    first = page.locator("#tree-scroll .span-row").first
+    name = first.locator(".name").inner_text()
+    first.click()
+    expect(page.locator("#tree-scroll .row.selected .name")).to_have_text(name)
+    page.evaluate("window.__same_page = true")
+    spans_before = int(page.locator("body").get_attribute("data-tree-ready") or "0")
     seeded.server.ingest(recs[5:])
-    note = page.locator(".trace-updated")
-    expect(note).to_contain_text(f"{len(recs) - 5} new records")
-    note.locator("button").click()
+    # redrawn in place: the new spans and the final status, no reload, the selection kept
     expect(page.locator(".trace-summary .fig", has_text="status")).to_contain_text("ok")
+    expect(page.locator(".trace-updated")).to_contain_text(f"{len(recs) - 5} new records")
+    spans_after = len({r["span_id"] for r in recs})
+    expect(page.locator("body")).to_have_attribute("data-tree-ready", str(spans_after))
+    assert spans_after > spans_before
+    assert page.evaluate("window.__same_page") is True
+    expect(page.locator("#tree-scroll .row.selected .name")).to_have_text(name)
+    expect(page.locator("#detail h2")).to_have_text(name)
 
 
 def test_thread_page_shows_turns_as_one_conversation(page: Any, seeded: Any) -> None:

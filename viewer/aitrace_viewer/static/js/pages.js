@@ -150,55 +150,76 @@ function exportLinks(id) {
     [i ? " · " : "", h("a", { href: `/api/traces/${id}/export?format=${f}`, download: `${id}.${f}` }, f)]));
 }
 
-function openTrace(root, headerEl, records, summary, { served, onSelect, built = null }) {
+function openTrace(root, headerEl, records, summary, { served, onSelect, built = null, keep = null }) {
   const tree = built || buildTree(records);
   const sum = summary || summarize(tree);
   if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
-  const view = mountTraceView(root, tree, { threadHref: served ? threadHref : null, onSelect });
+  const view = mountTraceView(root, tree, { threadHref: served ? threadHref : null, onSelect, keep });
   const want = hashParams().get("span");
-  if (want && !view.select(want, { updateHash: false })) setStatus(`Span ${want} is not in this trace.`, "error");
+  if (!keep && want && !view.select(want, { updateHash: false })) setStatus(`Span ${want} is not in this trace.`, "error");
   return view;
 }
 
 async function tracePage() {
   const id = document.body.dataset.traceId || "";
   const root = $(SEL.app);
+  const onSelect = (spanId) => history.replaceState(null, "", `#span=${spanId}`);
   try {
     setStatus("Loading trace…");
     const data = await getJson(`/api/traces/${encodeURIComponent(id)}`);
     setStatus("");
     document.title = `${data.summary && data.summary.root_name || "trace"} · aitrace`;
-    const view = openTrace(root, $(SEL.traceHeader), data.records || [], data.summary, {
-      served: true,
-      onSelect: (spanId) => history.replaceState(null, "", `#span=${spanId}`),
-    });
+    let view = openTrace(root, $(SEL.traceHeader), data.records || [], data.summary, { served: true, onSelect });
     window.addEventListener("hashchange", () => { const s = hashParams().get("span"); if (s) view.select(s, { updateHash: false }); });
-    watchTrace(id, (data.records || []).length);
+    let known = (data.records || []).length;
+    watchTrace(id, () => known, async () => {
+      const fresh = await getJson(`/api/traces/${encodeURIComponent(id)}`);
+      const records = fresh.records || [];
+      if (records.length <= known) return;
+      const keep = view.state();
+      view.destroy();
+      view = openTrace(root, $(SEL.traceHeader), records, fresh.summary, { served: true, onSelect, keep });
+      const added = records.length - known;
+      known = records.length;
+      const note = h("div", { class: "trace-updated" }, `live: ${fmtInt(added)} new records at ${new Date().toLocaleTimeString()}`);
+      $(SEL.traceHeader).appendChild(note);
+    });
   } catch (e) {
     setStatus(`Could not load trace ${id}: ${e.message}`, "error");
   }
 }
 
-/** A trace still being written: offer a reload when the server says it changed (the view keeps its state). */
-function watchTrace(id, known) {
+/** A trace still being written: when the server says it has more records, redraw it in place, keeping what
+ * is open, selected and scrolled to; at most once a second, one fetch at a time. */
+function watchTrace(id, known, update) {
   if (typeof EventSource !== "function") return;
   const es = new EventSource("/api/stream");
   const live = $(SEL.listLive);
+  let busy = false;
+  let again = false;
+  let last = 0;
+  async function run() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const wait = last + 1000 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      last = Date.now();
+      await update();
+    } catch (e) {
+      setStatus(`Could not refresh the trace: ${e.message}`, "error");
+    } finally {
+      busy = false;
+      if (again) { again = false; run(); }
+    }
+  }
   es.addEventListener("open", () => { live.textContent = "● live"; live.className = "live on"; });
   es.addEventListener("error", () => { live.textContent = "○ reconnecting"; live.className = "live off"; });
   es.addEventListener("trace", (ev) => {
     let s;
     try { s = JSON.parse(ev.data); } catch { return; }
-    if (!s || s.trace_id !== id || !(s.record_count > known)) return;
-    const header = $(SEL.traceHeader);
-    let note = header.querySelector(".trace-updated");
-    if (!note) {
-      const button = h("button", { type: "button" }, "reload");
-      button.addEventListener("click", () => location.reload());
-      note = h("div", { class: "trace-updated" }, h("span", { class: "note-text" }), " ", button);
-      header.appendChild(note);
-    }
-    note.querySelector(".note-text").textContent = `${fmtInt(s.record_count - known)} new records since this page loaded (${s.status})`;
+    if (!s || s.trace_id !== id || !(s.record_count > known())) return;
+    run();
   });
 }
 

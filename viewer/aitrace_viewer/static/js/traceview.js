@@ -40,7 +40,14 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
  * opts: {threadHref(id) → href|null, onSelect(spanId)}.
  */
 export function mountTraceView(root, tree, opts = {}) {
+  // opts.keep: the state of the view this one replaces (live updates): which spans were open, the selection
+  // and the scroll position. Spans that are new get the default; the ones the reader saw keep their state.
+  const keep = opts.keep || null;
   const expanded = defaultExpanded(tree);
+  if (keep) {
+    for (const id of [...expanded]) if (keep.known.has(id)) expanded.delete(id);
+    for (const id of keep.expanded) expanded.add(id);
+  }
   let rows = [];
   let selected = null; // {span, rec|null}
   let frame = 0;
@@ -276,6 +283,11 @@ export function mountTraceView(root, tree, opts = {}) {
   });
 
   refresh();
+  if (keep) {
+    if (keep.selected && tree.spans.has(keep.selected)) select(keep.selected, { reveal: false, updateHash: false });
+    scroller.scrollTop = keep.scrollTop;
+    schedule();
+  }
   // The first paint of rows: tests and the benchmark wait on this.
   requestAnimationFrame(() => {
     performance.mark("aitrace:tree-painted");
@@ -284,6 +296,13 @@ export function mountTraceView(root, tree, opts = {}) {
 
   return {
     select,
+    /** What a replacement view needs to look the same (see opts.keep). */
+    state: () => ({
+      known: new Set(tree.spans.keys()),
+      expanded: new Set(expanded),
+      selected: selected ? selected.span.id : null,
+      scrollTop: scroller.scrollTop,
+    }),
     expandAll: () => expandBtn.click(),
     collapseAll: () => collapseBtn.click(),
     rowCount: () => rows.length,
