@@ -71,3 +71,65 @@ def test_schema_doc_names_every_schema_field() -> None:
     doc = (ROOT / "docs" / "schema.md").read_text("utf-8")
     missing = [name for name in record_schema()["properties"] if f"`{name}`" not in doc]
     assert not missing, f"docs/schema.md does not mention {missing}"
+
+
+OPTIONAL_IMPORTS = {"langchain_openai"}  # the demo uses a real model only when OPENAI_API_KEY is set
+
+
+def _requirement_names(extra: str, pyproject: dict[str, object]) -> set[str]:
+    """Distribution names an install of ``.[extra]`` asks for directly (extras of aitrace itself followed)."""
+    project = pyproject["project"]
+    assert isinstance(project, dict)
+    extras: dict[str, list[str]] = project["optional-dependencies"]
+    names: set[str] = set()
+    todo, seen = [extra], set()
+    requirements = list(project["dependencies"])
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for req in extras[name]:
+            inner = re.fullmatch(r"aitrace\[([^\]]+)\]", req.strip())
+            if inner:
+                todo.extend(part.strip() for part in inner.group(1).split(","))
+            else:
+                requirements.append(req)
+    for req in requirements:
+        names.add(re.split(r"[\s\[<>=!~;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-"))
+    return names
+
+
+def test_the_demo_needs_nothing_beyond_the_quick_starts_extra() -> None:
+    """The quick start installs ``.[all]`` (CI installs ``.[dev]``, which hides a missing requirement): every
+    third-party module the demo imports must come from a distribution that ``all`` names."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    extra = re.search(r"-e '\.\[(\w+)\]'", _quick_start_commands()[0])
+    assert extra, "the demo command installs no extra"
+    wanted = _requirement_names(extra.group(1), tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8")))
+    dists = packages_distributions()
+    ours = {"aitrace_core", "aitrace_langchain", "aitrace_viewer"}
+    missing = {}
+    for source in (ROOT / "aitrace_langchain" / "demo.py", ROOT / "viewer" / "aitrace_viewer" / "demo.py"):
+        for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in ours or top in OPTIONAL_IMPORTS:
+                    continue
+                provided = {d.lower().replace("_", "-") for d in dists.get(top, [])}
+                if not provided & wanted:
+                    missing[f"{source.name}: {module}"] = sorted(provided)
+    assert not missing, f"not in .[{extra.group(1)}]: {missing}"
