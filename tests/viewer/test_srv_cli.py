@@ -147,3 +147,30 @@ def test_serve_refuses_a_lens_that_is_not_there(tmp_path: Path) -> None:
         main, ["serve", "--db", str(tmp_path / "x.db"), "--lens", str(tmp_path / "lens.txt")]
     )
     assert "a lens is a JavaScript module" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "hidden", "extra"),
+    [
+        (["serve", "--port", "0"], "uvicorn", "viewer"),
+        (["demo", "--port", "0"], "langgraph", "all"),
+        (["export", "ab" * 16], "litestar", "viewer"),
+        (["serve", "--db", "postgresql://u@127.0.0.1:1/x"], "psycopg", "postgres"),
+    ],
+)
+def test_a_command_whose_packages_are_missing_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], hidden: str, extra: str
+) -> None:
+    """``pip install aitrace`` has no server packages: the server commands say so instead of a traceback."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == hidden else real(name, *a)
+    )
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert f"pip install 'aitrace[{extra}]'" in result.output
+    assert hidden in result.output
+    assert "Traceback" not in result.output

@@ -21,11 +21,35 @@ __all__ = ["register"]
 IMPORT_BATCH = 1000
 
 
+_PACKAGES = {
+    "viewer": ("litestar", "sqlalchemy", "alembic", "uvicorn", "jinja2", "fastjsonschema", "msgspec", "rich"),
+    "langchain": ("langchain_core", "langgraph", "langchain"),
+    "postgres": ("psycopg",),
+}
+
+
+def _need(*extras: str) -> None:
+    """A clear error instead of a traceback when a command's packages are not installed
+    (``pip install aitrace`` installs only what an instrumented application needs)."""
+    import importlib.util
+
+    missing = [m for extra in extras for m in _PACKAGES[extra] if importlib.util.find_spec(m) is None]
+    if missing:
+        extra = extras[0] if len(extras) == 1 else "all"
+        raise click.ClickException(
+            f"this command needs packages that are not installed ({', '.join(missing)}): "
+            f"pip install 'aitrace[{extra}]'"
+        )
+
+
 def _settings(**overrides: Any) -> ViewerSettings:
     try:
-        return load_viewer_settings(**overrides)
+        settings = load_viewer_settings(**overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    if settings.db.startswith("postgresql"):
+        _need("postgres")
+    return settings
 
 
 def _open_store(settings: ViewerSettings) -> Any:
@@ -105,6 +129,7 @@ def serve_cmd(
     host: str | None, port: int | None, db: str | None, token: str | None, lenses: tuple[str, ...]
 ) -> None:
     """Run the aitrace server."""
+    _need("viewer")
     settings = _settings(host=host, port=port, db=db, token=token, lenses=list(lenses) or None)
 
     def announce(server: Any) -> None:
@@ -138,6 +163,7 @@ def _wait_started(server: Any, timeout: float = 30.0) -> bool:
 )
 def demo_cmd(port: int | None, db: str | None) -> None:
     """Start the server, send the offline example runs to it, print the URL, and keep serving."""
+    _need("viewer", "langchain")
     from .demo import run_demo_scenarios
 
     settings = _settings(host="127.0.0.1", port=port, db=db)
@@ -201,6 +227,7 @@ def _batches(path: Path) -> Iterator[tuple[int, bytes, list[int]]]:
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def import_cmd(path: Path, db: str | None) -> None:
     """Store the records of a .jsonl file, or of every .jsonl under a folder (validated like ingest)."""
+    _need("viewer")
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .api import IngestError, parse_batch
@@ -270,6 +297,7 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
 
     SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
     """
+    _need("viewer")
     import re
 
     from .api import csv_text
@@ -319,6 +347,7 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def prune_cmd(older_than: str, db: str | None) -> None:
     """Delete traces whose newest record is older than --older-than."""
+    _need("viewer")
     try:
         seconds = parse_age(older_than)
     except ValueError as exc:
@@ -340,6 +369,7 @@ def db_group() -> None:
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def db_upgrade_cmd(db: str | None) -> None:
     """Apply the schema migrations (the server also does this when it starts)."""
+    _need("viewer")
     from .store import make_engines, upgrade
 
     settings = _settings(db=db)
