@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "viewer"))
+from pg_server import pg_bin, throwaway_postgres
 
 WORDS = [
     "checkout",
@@ -183,64 +182,18 @@ def postgres(url: str | None) -> Iterator[str | None]:
     if url:
         yield url
         return
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
+    bindir = pg_bin()
+    if bindir is None:
         yield None
         return
-    bindir = Path(found[-1]).parent
-    root = Path(tempfile.mkdtemp(prefix="aitrace-bench-pg-"))
-    as_pg: dict[str, Any] = (
-        {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
-    )
-    if as_pg:
-        shutil.chown(root, "postgres", "postgres")
-    subprocess.run(
-        [str(bindir / "initdb"), "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-        cwd=root,
-        **as_pg,
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(bindir / "postgres"),
-            "-D",
-            str(root / "data"),
-            "-k",
-            str(root),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-c",
-            "shared_buffers=256MB",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        **as_pg,
-    )
-    try:
-        import psycopg
+    import psycopg
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with psycopg.connect(
-                    f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
-                ) as c:
-                    c.execute("CREATE DATABASE bench")
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with throwaway_postgres(bindir, "shared_buffers=256MB") as port:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
+            c.execute("CREATE DATABASE bench")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def jsonl(records: list[dict[str, Any]]) -> bytes:

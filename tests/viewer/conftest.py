@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import glob
 import itertools
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +21,7 @@ import pytest
 from aitrace_viewer.app import create_app
 from aitrace_viewer.settings import ViewerSettings
 from litestar.testing import TestClient
+from pg_server import pg_bin, throwaway_postgres
 
 BASE_URL = "http://127.0.0.1:8000"
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -49,22 +48,6 @@ def wait_for(predicate: Any, timeout: float, what: str) -> Any:
 # ------------------------------------------------------------------------------------------ PostgreSQL
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
-
-
-def _as_postgres() -> dict[str, Any]:
-    """PostgreSQL refuses to run as root: run its programs as the ``postgres`` user then (``subprocess``'s
-    ``user=`` switches in the child itself, so the PID we hold is the server's own)."""
-    if os.geteuid() == 0:
-        return {"user": "postgres", "group": "postgres", "extra_groups": []}
-    return {}
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """URL of a PostgreSQL server: ``AITRACE_TEST_PG_URL``, else a throwaway one started here on 127.0.0.1."""
@@ -72,85 +55,15 @@ def pg_server() -> Iterator[str]:
     if given:
         yield given
         return
-    bindir = _pg_bin()
+    bindir = pg_bin()
     if bindir is None:
         reason = "PostgreSQL binaries not found (apt-get install postgresql, or set AITRACE_TEST_PG_URL)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    root = Path(tempfile.mkdtemp(prefix="aitrace-pg-"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        root.chmod(0o700)
-    subprocess.run(
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=root,
-        **_as_postgres(),
-    )
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(bindir / "postgres"),
-            "-D",
-            str(data),
-            "-k",
-            str(root),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "max_connections=200",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        **_as_postgres(),
-    )
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    try:
-        import psycopg
-
-        def ready() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"postgres exited with {proc.returncode}")
-            try:
-                with psycopg.connect(
-                    f"host=127.0.0.1 port={port} user=postgres dbname=postgres", connect_timeout=2
-                ):
-                    return True
-            except psycopg.OperationalError:
-                return False
-
-        wait_for(ready, 60, "PostgreSQL to accept connections")
-        yield url
-    finally:
-        proc.send_signal(signal.SIGINT)  # fast shutdown
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(root, ignore_errors=True)
+    settings = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
+    with throwaway_postgres(bindir, *settings, fast_initdb=True) as port:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
 
 
 _db_numbers = itertools.count()
