@@ -127,7 +127,7 @@ def _bounds(field: FieldInfo) -> str:
         elif isinstance(meta, annotated_types.Lt):
             parts.append(f"less than {meta.lt}")
         elif isinstance(meta, annotated_types.MinLen):
-            parts.append(f"at least {meta.min_length} characters")
+            parts.append(f"at least {meta.min_length} character" + ("s" if meta.min_length != 1 else ""))
         elif isinstance(meta, annotated_types.MaxLen):
             parts.append(f"at most {meta.max_length} characters")
     return (", " + " and ".join(parts)) if parts else ""

@@ -79,7 +79,8 @@ def test_bad_value_from_environment_is_said_and_replaced(
     [line] = _said(capsys)
     assert "level='loud'" in line
     assert "environment variable AITRACE_LEVEL" in line
-    assert "'debug'" in line and "'critical'" in line
+    assert "'debug'" in line
+    assert "'critical'" in line
     assert "using 'info' (the default) instead" in line
 
 
@@ -125,13 +126,15 @@ def test_missing_or_malformed_config_file_is_said_and_skipped(
     monkeypatch.setenv("AITRACE_SERVICE_NAME", "still-read")
     assert load_settings(CoreSettings).service_name == "still-read"
     [line] = _said(capsys)
-    assert "nope.toml" in line and "does not exist" in line
+    assert "nope.toml" in line
+    assert "does not exist" in line
     broken = tmp_path / "broken.toml"
     broken.write_text("service_name = = \n")
     monkeypatch.setenv("AITRACE_CONFIG", str(broken))
     assert load_settings(CoreSettings).service_name == "still-read"
     [line] = _said(capsys)
-    assert "broken.toml" in line and "ignored" in line
+    assert "broken.toml" in line
+    assert "ignored" in line
 
 
 def test_bad_target_url_is_a_config_error() -> None:
@@ -156,6 +159,7 @@ def test_bad_environment_without_configure_never_breaks_the_app(
     assert work() == 5
     assert work() == 5
     [line] = _said(capsys)  # said once, not per record
-    assert "AITRACE_BATCH_SIZE" in line and "using 512" in line
+    assert "AITRACE_BATCH_SIZE" in line
+    assert "using 512" in line
     shipper = aitrace_core.current_shipper()
     assert shipper is not None  # records are kept, with the default batch size
