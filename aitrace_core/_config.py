@@ -29,7 +29,7 @@ from pydantic_settings import (
 from ._errors import ConfigError
 from ._settings_check import ENV_PREFIX, allowed, check_environment, check_file_keys, describe_value, say_once
 
-__all__ = ["CoreSettings", "config_dir", "config_file", "load_settings"]
+__all__ = ["CoreSettings", "config_dir", "config_file", "config_stamp", "load_settings"]
 
 
 def config_dir() -> Path:
@@ -43,11 +43,35 @@ def config_file() -> Path | None:
     explicit = os.environ.get(ENV_PREFIX + "CONFIG")
     if explicit:
         return Path(explicit).expanduser()
-    for name in ("config.toml", "config.yaml", "config.yml"):
+    for name in _NAMES:
         candidate = config_dir() / name
         if candidate.is_file():
             return candidate
     return None
+
+
+_NAMES = ("config.toml", "config.yaml", "config.yml")
+
+
+def config_stamp() -> tuple[object, ...]:
+    """Changes when the config file in force or its content may have changed; cheap (os.stat, no pathlib),
+    for callers that cache settings."""
+    explicit = os.environ.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        candidates = [os.path.expanduser(explicit)]
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        candidates = [os.path.join(base, "aitrace", name) for name in _NAMES]
+    stamp: list[object] = []
+    for candidate in candidates:
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            stamp.append((candidate, None))
+            continue
+        stamp.append((candidate, st.st_mtime_ns, st.st_size))
+        break
+    return tuple(stamp)
 
 
 class _FileSettings(BaseSettings):

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from aitrace_core._config import _FileSettings, config_file, load_settings
+from aitrace_core._config import _FileSettings, config_stamp, load_settings
 from aitrace_core._settings_check import allowed, describe_value, say_once
 
 __all__ = ["TRACING_ENV_VAR", "HandlerSettings", "handler_settings", "tracing_enabled"]
@@ -33,19 +33,14 @@ class HandlerSettings(_FileSettings):
     """Fraction of traces kept, decided once per root run (``AITRACE_LANGCHAIN_SAMPLE_RATIO``)."""
 
 
+_ENV_NAMES = ("AITRACE_CONFIG", *(f"AITRACE_{key.upper()}" for key in HandlerSettings.model_fields))
 _cache: dict[tuple[Any, ...], HandlerSettings] = {}
 _cache_lock = threading.Lock()
 
 
 def _layers_stamp() -> tuple[Any, ...]:
     """What the environment and the config file hold right now, cheaply (a handler is often made per call)."""
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("AITRACE_")))
-    path = config_file()
-    try:
-        stat = path.stat() if path is not None else None
-    except OSError:
-        stat = None
-    return env, str(path), stat.st_mtime_ns if stat else None, stat.st_size if stat else None
+    return tuple(os.environ.get(name) for name in _ENV_NAMES), config_stamp()
 
 
 def handler_settings(
