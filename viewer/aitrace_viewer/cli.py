@@ -53,9 +53,13 @@ def _settings(**overrides: Any) -> ViewerSettings:
 
 
 def _open_store(settings: ViewerSettings) -> Any:
-    from .store import Store
+    """The store, or a one-line error naming the problem and the fix (import, export, prune)."""
+    from ._startup import StartupError, open_store
 
-    return Store(settings.db)
+    try:
+        return open_store(settings)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def run_server(settings: ViewerSettings, *, on_started: Any = None, sock: Any = None) -> None:
