@@ -283,6 +283,8 @@ def load_settings(cls: type[S], *, strict: bool = False, given_from: str = ARGUM
             found: list[_Problem] = []
             for err in exc.errors():
                 key = str(err.get("loc", ("?",))[0]) if err.get("loc") else "?"
+                if any(p.key == key for p in found):  # several errors in one value (a list): one problem
+                    continue
                 origin = where_of(key)
                 if origin is None:  # a default that fails validation: a bug of ours, not a setting problem
                     raise

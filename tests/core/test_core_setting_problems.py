@@ -113,3 +113,17 @@ def test_the_names_core_knows_match_every_parts_settings() -> None:
     assert set(LANGCHAIN_KEYS) == set(HandlerSettings.model_fields)
     assert set(VIEWER_KEYS) == set(ViewerSettings.model_fields)
     assert TRACING_ENV_VAR in ENV_ONLY
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", "not json"])
+def test_a_bad_list_is_one_problem(
+    raw: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from aitrace_viewer.settings import ViewerSettings
+
+    monkeypatch.setenv("AITRACE_ALLOWED_HOSTS", raw)
+    assert load_settings(ViewerSettings).allowed_hosts == []
+    [line] = capsys.readouterr().err.splitlines()
+    assert "from environment variable AITRACE_ALLOWED_HOSTS" in line
+    assert 'allowed: a list of strings (in the environment as JSON: ["a", "b"])' in line
+    assert "using [] (the default) instead" in line
