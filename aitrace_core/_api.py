@@ -53,11 +53,15 @@ def configure(
     :class:`~aitrace_core.CoreSettings` (``batch_size``, ``exit_timeout``, ``sample_ratio``, …).
     ``processors`` are functions ``record -> record | None`` applied to every record before it is encoded
     (return None to drop it). Calling ``configure`` again replaces the previous set-up, flushing it first.
-    Raises :class:`~aitrace_core.ConfigError` for a bad setting.
+
+    A bad *argument* raises :class:`~aitrace_core.ConfigError` (a programming error, found the first time the
+    code runs). A bad value from the environment or the config file never stops the application: it is said
+    once on stderr (key, where it came from, what is allowed, what is used instead) and replaced.
     """
     global _shipper
     conf = load_settings(
         CoreSettings,
+        given_from="the arguments of configure()",
         service_name=service_name,
         target=os.fspath(target) if target is not None else None,
         level=level,
@@ -134,7 +138,10 @@ class BufferedLogger(Shipper):
         self, target: str | os.PathLike[str] | None = None, *, service_name: str | None = None, **options: Any
     ) -> None:
         conf = load_settings(
-            CoreSettings, target=os.fspath(target) if target is not None else None, service_name=service_name
+            CoreSettings,
+            given_from="the arguments of BufferedLogger()",
+            target=os.fspath(target) if target is not None else None,
+            service_name=service_name,
         )
         self.service_name = conf.service_name
         options.setdefault("token", conf.token)

@@ -2,12 +2,13 @@
 
 The config file is ``$AITRACE_CONFIG`` if set, else ``~/.config/aitrace/config.toml`` (or ``config.yaml``),
 honouring ``$XDG_CONFIG_HOME``. Keys are flat and shared by every part of aitrace; each part reads the keys
-it knows. A bad value raises :class:`ConfigError` naming the key, where the value came from, and what is
-allowed.
+it knows. A bad value given in code raises :class:`ConfigError`; one from the environment or the file is
+said once on stderr and replaced (see ``load_settings``).
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -24,10 +27,9 @@ from pydantic_settings import (
 )
 
 from ._errors import ConfigError
+from ._settings_check import ENV_PREFIX, allowed, check_environment, check_file_keys, describe_value, say_once
 
-__all__ = ["CoreSettings", "config_dir", "config_file", "load_settings"]
-
-ENV_PREFIX = "AITRACE_"
+__all__ = ["CoreSettings", "config_dir", "config_file", "config_stamp", "load_settings"]
 
 
 def config_dir() -> Path:
@@ -41,11 +43,35 @@ def config_file() -> Path | None:
     explicit = os.environ.get(ENV_PREFIX + "CONFIG")
     if explicit:
         return Path(explicit).expanduser()
-    for name in ("config.toml", "config.yaml", "config.yml"):
+    for name in _NAMES:
         candidate = config_dir() / name
         if candidate.is_file():
             return candidate
     return None
+
+
+_NAMES = ("config.toml", "config.yaml", "config.yml")
+
+
+def config_stamp() -> tuple[object, ...]:
+    """Changes when the config file in force or its content may have changed; cheap (os.stat, no pathlib),
+    for callers that cache settings."""
+    explicit = os.environ.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        candidates = [os.path.expanduser(explicit)]
+    else:
+        base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        candidates = [os.path.join(base, "aitrace", name) for name in _NAMES]
+    stamp: list[object] = []
+    for candidate in candidates:
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            stamp.append((candidate, None))
+            continue
+        stamp.append((candidate, st.st_mtime_ns, st.st_size))
+        break
+    return tuple(stamp)
 
 
 class _FileSettings(BaseSettings):
@@ -62,6 +88,8 @@ class _FileSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if _only_given.get():  # load_settings has merged the layers itself
+            return (init_settings,)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         path = config_file()
         if path is not None and path.is_file():
@@ -135,33 +163,151 @@ class CoreSettings(_FileSettings):
 
 S = TypeVar("S", bound=BaseSettings)
 
+ARGUMENTS = "the command line / code"
 
-def _source_of(cls: type[BaseSettings], key: str, overrides: dict[str, Any]) -> str:
-    if key in overrides:
-        return "the command line / code"
-    env = ENV_PREFIX + key.upper()
-    if env in os.environ:
-        return f"environment variable {env}"
+_only_given: contextvars.ContextVar[bool] = contextvars.ContextVar("aitrace_only_given", default=False)
+_file_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _read_file(cls: type[BaseSettings], path: Path) -> dict[str, Any]:
+    """Every key of the config file (cached while the file is unchanged)."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    data = _file_cache.get(key)
+    if data is None:
+        source: InitSettingsSource
+        if path.suffix == ".toml":
+            source = TomlConfigSettingsSource(cls, toml_file=path)
+        else:
+            source = YamlConfigSettingsSource(cls, yaml_file=path)
+        data = dict(source())
+        _file_cache.clear()
+        _file_cache[key] = data
+    return data
+
+
+def _file_layer(cls: type[BaseSettings]) -> tuple[str, dict[str, Any]]:
+    """``(where, values)`` of the config file; a missing or unreadable file is said once and skipped."""
     path = config_file()
-    if path is not None:
-        return f"config file {path}"
-    return "defaults"
-
-
-def load_settings(cls: type[S], **overrides: Any) -> S:
-    """Build ``cls`` from all layers, ``overrides`` (command line or code) winning; None is ignored."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    path = config_file()
-    if path is not None and not path.is_file():
-        raise ConfigError(f"config file {path} (from {ENV_PREFIX}CONFIG) does not exist")
+    if path is None:
+        return "", {}
+    where = f"config file {path}"
+    if not path.is_file():
+        say_once(f"config file {path} (from {ENV_PREFIX}CONFIG) does not exist; it is ignored")
+        return where, {}
     try:
-        return cls(**given)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err.get("loc", ())) or "?"
-            source = _source_of(cls, key, given)
-            problems.append(f"{key} (from {source}): {err.get('msg')}; got {err.get('input')!r}")
-        raise ConfigError("invalid aitrace setting: " + "; ".join(problems)) from None
-    except Exception as exc:  # unreadable or malformed config file
-        raise ConfigError(f"cannot read aitrace config ({path}): {exc}") from None
+        data = _read_file(cls, path)
+    except Exception as exc:  # malformed TOML / YAML, unreadable file, a list at the top level
+        reason = " ".join(str(exc).split())
+        say_once(f"cannot read config file {path} ({reason}); its settings are ignored")
+        return where, {}
+    check_file_keys(data, path, CoreSettings.model_fields)
+    return where, {k: v for k, v in data.items() if k in cls.model_fields}
+
+
+def _env_layer(cls: type[BaseSettings]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``AITRACE_*`` values of ``cls``'s fields (list fields decoded from JSON), and the ones that could not
+    be decoded (key → reason)."""
+    source = EnvSettingsSource(cls)
+    values: dict[str, Any] = {}
+    undecodable: dict[str, str] = {}
+    for name, field in cls.model_fields.items():
+        value, _key, is_complex = source.get_field_value(field, name)
+        if value is None:
+            continue
+        try:
+            value = source.prepare_field_value(name, field, value, is_complex)
+        except ValueError as exc:
+            undecodable[name] = f"not JSON ({exc})"
+            values[name] = value
+            continue
+        if value is not None:
+            values[name] = value
+    return values, undecodable
+
+
+class _Problem:
+    __slots__ = ("key", "kind", "message", "value", "where")
+
+    def __init__(self, key: str, where: str, value: Any, message: str, kind: str = "") -> None:
+        self.key, self.where, self.value, self.message, self.kind = key, where, value, message, kind
+
+    def text(self, cls: type[BaseSettings]) -> str:
+        field = cls.model_fields.get(self.key)
+        says_allowed = self.kind in ("literal_error", "value_error")  # the message already lists them
+        allowed_text = f"; allowed: {allowed(field)}" if field is not None and not says_allowed else ""
+        message = self.message[0].lower() + self.message[1:] if self.message else "invalid"
+        return f"{self.key}={describe_value(self.value)} from {self.where}: {message}{allowed_text}"
+
+
+def _env_name(key: str) -> str:
+    return f"environment variable {ENV_PREFIX}{key.upper()}"
+
+
+def load_settings(cls: type[S], *, strict: bool = False, given_from: str = ARGUMENTS, **overrides: Any) -> S:
+    """Build ``cls`` from all layers, ``overrides`` (command line or code) winning; None is ignored.
+
+    A bad value in ``overrides`` raises :class:`ConfigError` (a programming error). A bad value from the
+    environment or the config file raises too when ``strict``; otherwise it is said once on stderr (key,
+    source, what is allowed, what is used instead) and the next layer's value or the default is used.
+    Unknown config file keys and ``AITRACE_*`` variables are said once, with a "did you mean".
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    check_environment(CoreSettings.model_fields)
+    file_where, file_values = _file_layer(cls)
+    env_values, undecodable = _env_layer(cls)
+    # Highest priority first; a key found bad in a layer is taken out of that layer and validation repeats.
+    layers: list[tuple[str, dict[str, Any]]] = [
+        (given_from, dict(given)),
+        ("", env_values),
+        (file_where, dict(file_values)),
+    ]
+    problems: list[_Problem] = []
+    for key, reason in undecodable.items():
+        problems.append(_Problem(key, _env_name(key), env_values.pop(key), reason))
+
+    def where_of(key: str) -> tuple[int, str] | None:
+        for index, (label, values) in enumerate(layers):
+            if key in values:
+                return index, label or _env_name(key)
+        return None
+
+    for _ in range(len(cls.model_fields) + 2):
+        merged: dict[str, Any] = {}
+        for _label, values in reversed(layers):
+            merged.update(values)
+        token = _only_given.set(True)
+        try:
+            settings = cls(**merged)
+        except ValidationError as exc:
+            found: list[_Problem] = []
+            for err in exc.errors():
+                key = str(err.get("loc", ("?",))[0]) if err.get("loc") else "?"
+                if any(p.key == key for p in found):  # several errors in one value (a list): one problem
+                    continue
+                origin = where_of(key)
+                if origin is None:  # a default that fails validation: a bug of ours, not a setting problem
+                    raise
+                index, where = origin
+                value = layers[index][1].pop(key)
+                message, kind = str(err.get("msg", "invalid")), str(err.get("type", ""))
+                found.append(_Problem(key, where, value, message, kind))
+            bad_arguments = [p for p in found if p.where == given_from]
+            if bad_arguments or (strict and (found or problems)):
+                shown = bad_arguments if bad_arguments and not strict else [*problems, *found]
+                raise ConfigError(
+                    "invalid aitrace setting: " + "; ".join(p.text(cls) for p in shown)
+                ) from None
+            problems.extend(found)
+            continue
+        finally:
+            _only_given.reset(token)
+        if strict and problems:
+            raise ConfigError("invalid aitrace setting: " + "; ".join(p.text(cls) for p in problems))
+        for problem in problems:
+            origin = where_of(problem.key)
+            fallback = f"from {origin[1]}" if origin is not None else "the default"
+            used = describe_value(getattr(settings, problem.key))
+            say_once(f"{problem.text(cls)}; using {used} ({fallback}) instead")
+        return settings
+    raise ConfigError("invalid aitrace settings: " + "; ".join(p.text(cls) for p in problems))

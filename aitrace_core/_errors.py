@@ -1,9 +1,11 @@
 """Exceptions raised by aitrace.
 
 AITraceError
- └── ConfigError      a setting is invalid; the message names the key, its source and what is allowed
+ └── ConfigError      an argument given in code (or a server setting) is invalid; the message names the
+                      key, where it came from and what is allowed
 
-Tracing itself never raises into the traced application: only explicit set-up calls raise these.
+Tracing itself never raises into the traced application: only explicit set-up calls with a bad argument raise
+these. A bad value from the environment or the config file is said once on stderr and replaced.
 """
 
 from __future__ import annotations

@@ -1,26 +1,25 @@
 """Global enable: one ``AITraceHandler`` added to every LangChain run through LangChain's configure hook.
 
 ``instrument()`` / ``uninstrument()`` in code, or ``AITRACE_LANGCHAIN_TRACING=true`` in the environment (read
-on every run). With the variable set, a startup hook installed with the package
-(``aitrace_langchain_autoload.pth``) imports ``aitrace_langchain`` when Python starts, so an application that
-never imports aitrace is traced too. A run whose callbacks already hold an ``AITraceHandler`` does not get a
-second one.
+on every run; a value that is not a boolean is said once on stderr and means off). With the variable set, a
+startup hook installed with the package (``aitrace_langchain_autoload.pth``) imports ``aitrace_langchain``
+when Python starts, so an application that never imports aitrace is traced too. A run whose callbacks
+already hold an ``AITraceHandler`` does not get a second one.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 from langchain_core.tracers.context import register_configure_hook
 
 from ._handler import AITraceHandler
+from ._settings import TRACING_ENV_VAR, tracing_enabled
 
 __all__ = ["ENV_VAR", "instrument", "is_instrumented", "uninstrument"]
 
-ENV_VAR = "AITRACE_LANGCHAIN_TRACING"
-_TRUE = ("1", "true", "yes", "on")
+ENV_VAR = TRACING_ENV_VAR
 
 
 class _GlobalHandler:
@@ -35,7 +34,7 @@ class _GlobalHandler:
     def get(self, default: Any = None) -> AITraceHandler | None:
         if self.explicit is not None:
             return self.explicit
-        if os.environ.get(ENV_VAR, "").strip().lower() in _TRUE:
+        if tracing_enabled():
             if self.from_env is None:
                 with self.lock:
                     if self.from_env is None:
@@ -45,6 +44,7 @@ class _GlobalHandler:
 
 
 _global = _GlobalHandler()
+tracing_enabled()  # a misspelt value is said when the package loads, not only at the first run
 register_configure_hook(_global, inheritable=True, handle_class=AITraceHandler)  # type: ignore[arg-type]
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import os
 import random
 import threading
 import time
@@ -78,6 +77,7 @@ from ._mappers import (
 from ._prices import PRICES, Price, estimate_cost
 from ._privacy import DEFAULT_PATTERNS, DEFAULT_SECRET_KEYS, Redactor
 from ._proxy import RunScopedSpan
+from ._settings import handler_settings
 
 try:  # LangGraph ≥ 1.1: interrupt / resume lifecycle events reach subclasses of GraphCallbackHandler
     from langgraph.callbacks import GraphCallbackHandler as _Base
@@ -96,20 +96,8 @@ except ImportError:  # pragma: no cover
 __all__ = ["AITraceHandler"]
 
 _log = logging.getLogger("aitrace.langchain")
-_TRUE = ("1", "true", "yes", "on")
 #: Tags LangChain and LangGraph add for their own bookkeeping; only the user's own tags are written.
 _INTERNAL_TAGS = ("graph:step:", "seq:step:", "map:key:", "langsmith:", "branch:")
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUE
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ[name])
-    except (KeyError, ValueError):
-        return default
 
 
 class _Run:
@@ -161,7 +149,8 @@ class AITraceHandler(_Base):
     executes, the run's span is the current OpenTelemetry span, so the application's own log lines carry
     its ``span_id``.
 
-    Options (each also read from the environment when not given):
+    Options (when not given, read from ``AITRACE_LANGCHAIN_*`` or the config file's ``langchain_*`` keys; an
+    invalid argument raises :class:`~aitrace_core.ConfigError`, see docs/configuration.md):
 
     ``hide_inputs`` / ``hide_outputs`` (``AITRACE_LANGCHAIN_HIDE_INPUTS`` / ``_HIDE_OUTPUTS``)
         leave out inputs (prompts, messages, tool arguments, queries) or outputs (responses, results, tokens).
@@ -198,13 +187,14 @@ class AITraceHandler(_Base):
         logger_name: str = "aitrace_langchain",
     ) -> None:
         super().__init__()
-        self.hide_inputs = _env_flag("AITRACE_LANGCHAIN_HIDE_INPUTS") if hide_inputs is None else hide_inputs
-        self.hide_outputs = (
-            _env_flag("AITRACE_LANGCHAIN_HIDE_OUTPUTS") if hide_outputs is None else hide_outputs
+        opts = handler_settings(
+            hide_inputs=hide_inputs,
+            hide_outputs=hide_outputs,
+            log_tokens=log_tokens,
+            sample_ratio=sample_ratio,
         )
-        self.log_tokens = _env_flag("AITRACE_LANGCHAIN_LOG_TOKENS") if log_tokens is None else log_tokens
-        ratio = _env_float("AITRACE_LANGCHAIN_SAMPLE_RATIO", 1.0) if sample_ratio is None else sample_ratio
-        self.sample_ratio = min(max(float(ratio), 0.0), 1.0)
+        self.hide_inputs, self.hide_outputs = opts.langchain_hide_inputs, opts.langchain_hide_outputs
+        self.log_tokens, self.sample_ratio = opts.langchain_log_tokens, opts.langchain_sample_ratio
         self.prices = PRICES if prices is None else prices
         self.max_documents = max_documents
         self.logger_name = logger_name

@@ -45,3 +45,13 @@ def records() -> Iterator[CapturedRecords]:
     with capture_records() as captured:
         yield captured
     captured.validate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_setting_reports() -> Iterator[None]:
+    """Setting problems are said once per process; each test starts as a fresh process would."""
+    from aitrace_core import _settings_check
+
+    _settings_check._said.clear()
+    yield
+    _settings_check._said.clear()

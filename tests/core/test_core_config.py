@@ -66,46 +66,75 @@ def test_configure_uses_the_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert '"service":"env-service"' in (tmp_path / "arg.jsonl").read_text()
 
 
-def test_bad_value_from_environment_names_key_source_and_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+def _said(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("aitrace: ")]
+
+
+def test_bad_value_from_environment_is_said_and_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AITRACE_LEVEL", "loud")
-    with pytest.raises(ConfigError) as info:
-        aitrace_core.configure()
-    message = str(info.value)
-    assert "level" in message
-    assert "AITRACE_LEVEL" in message
-    assert "'debug'" in message
-    assert "'critical'" in message
-    assert "loud" in message
+    conf = aitrace_core.configure(target=tmp_path / "x.jsonl")
+    assert conf.level == "info"
+    [line] = _said(capsys)
+    assert "level='loud'" in line
+    assert "environment variable AITRACE_LEVEL" in line
+    assert "'debug'" in line
+    assert "'critical'" in line
+    assert "using 'info' (the default) instead" in line
 
 
-def test_bad_value_from_argument(tmp_path: Path) -> None:
+def test_bad_value_from_argument_raises(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         aitrace_core.configure(target=tmp_path / "x.jsonl", batch_size=0)
-    assert "batch_size" in str(info.value)
-    assert "command line / code" in str(info.value)
+    assert "batch_size=0" in str(info.value)
+    assert "arguments of configure()" in str(info.value)
     assert "greater than or equal to 1" in str(info.value)
 
 
-def test_bad_value_from_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_value_from_config_file_falls_back_to_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("queue_size: lots\n")
+    path.write_text("queue_size: lots\nbatch_size: 64\n")
     monkeypatch.setenv("AITRACE_CONFIG", str(path))
-    with pytest.raises(ConfigError) as info:
-        load_settings(CoreSettings)
-    assert "queue_size" in str(info.value)
-    assert str(path) in str(info.value)
-    assert "integer" in str(info.value)
+    conf = load_settings(CoreSettings)
+    assert (conf.queue_size, conf.batch_size) == (10_000, 64)  # the good key of the same file still counts
+    [line] = _said(capsys)
+    assert "queue_size='lots'" in line
+    assert f"config file {path}" in line
+    assert "a whole number, at least 100" in line
+    assert "using 10000 (the default) instead" in line
 
 
-def test_missing_or_malformed_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_environment_value_falls_back_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("batch_size = 7\n")
+    monkeypatch.setenv("AITRACE_CONFIG", str(path))
+    monkeypatch.setenv("AITRACE_BATCH_SIZE", "abc")
+    assert load_settings(CoreSettings).batch_size == 7
+    [line] = _said(capsys)
+    assert f"using 7 (from config file {path}) instead" in line
+
+
+def test_missing_or_malformed_config_file_is_said_and_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AITRACE_CONFIG", str(tmp_path / "nope.toml"))
-    with pytest.raises(ConfigError, match="does not exist"):
-        load_settings(CoreSettings)
+    monkeypatch.setenv("AITRACE_SERVICE_NAME", "still-read")
+    assert load_settings(CoreSettings).service_name == "still-read"
+    [line] = _said(capsys)
+    assert "nope.toml" in line
+    assert "does not exist" in line
     broken = tmp_path / "broken.toml"
     broken.write_text("service_name = = \n")
     monkeypatch.setenv("AITRACE_CONFIG", str(broken))
-    with pytest.raises(ConfigError, match=r"broken\.toml"):
-        load_settings(CoreSettings)
+    assert load_settings(CoreSettings).service_name == "still-read"
+    [line] = _said(capsys)
+    assert "broken.toml" in line
+    assert "ignored" in line
 
 
 def test_bad_target_url_is_a_config_error() -> None:
@@ -114,7 +143,7 @@ def test_bad_target_url_is_a_config_error() -> None:
 
 
 def test_bad_environment_without_configure_never_breaks_the_app(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from aitrace_core._runtime import runtime
 
@@ -127,10 +156,10 @@ def test_bad_environment_without_configure_never_breaks_the_app(
         aitrace_core.get_logger("app").info("inside")
         return 5
 
-    with caplog.at_level("WARNING", logger="aitrace"):
-        assert work() == 5
-        assert work() == 5
-    warnings = [r.getMessage() for r in caplog.records if r.name == "aitrace"]
-    assert len(warnings) == 1  # said once, not per record
-    assert "batch_size" in warnings[0]
-    assert aitrace_core.current_shipper() is None
+    assert work() == 5
+    assert work() == 5
+    [line] = _said(capsys)  # said once, not per record
+    assert "AITRACE_BATCH_SIZE" in line
+    assert "using 512" in line
+    shipper = aitrace_core.current_shipper()
+    assert shipper is not None  # records are kept, with the default batch size

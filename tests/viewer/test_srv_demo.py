@@ -48,7 +48,11 @@ def test_demo_serves_the_example_runs_and_stops_cleanly(
         url = wait_for(announced, 120, "the demo's URL")
         assert f":{taken}/" not in url
         log.seek(0)
-        assert "failed" not in log.read().decode(errors="replace")
+        text = log.read().decode(errors="replace")
+        assert "failed" not in text
+        if port_taken:  # it says which port it took instead
+            port = int(url.rstrip("/").rsplit(":", 1)[1])
+            assert f"aitrace demo: port {taken} is in use; serving on {port} instead" in text.splitlines()
         traces = httpx.get(url + "api/traces").json()["traces"]
         assert traces, "the demo sent runs"
         assert {t["service"] for t in traces} >= {"aitrace-demo"}
@@ -56,6 +60,50 @@ def test_demo_serves_the_example_runs_and_stops_cleanly(
         assert proc.wait(timeout=30) == 0
     finally:
         blocker.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_demo_runs_stay_out_of_your_own_database(tmp_path: Path) -> None:
+    """Without --db the demo writes to a demo database in the cache folder, and says where."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        PYTHONUNBUFFERED="1",
+    )
+    own = home / ".config" / "aitrace" / "logs.db"
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aitrace_viewer", "demo", "--port", "0"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+
+        def announced() -> str | None:
+            log.seek(0)
+            text = log.read().decode(errors="replace")
+            if proc.poll() is not None:
+                raise AssertionError(f"demo exited early: {text}")
+            return text if "Open http" in text else None
+
+        text = wait_for(announced, 120, "the demo's URL")
+        demo_db = home / ".cache" / "aitrace" / "demo.db"
+        assert f"demo runs go to {demo_db}" in text
+        url = re.search(r"Open (http://127\.0\.0\.1:\d+/)", text)
+        assert url
+        assert httpx.get(url.group(1) + "api/traces").json()["traces"]
+        assert demo_db.is_file()
+        assert not own.exists(), "the demo wrote into the personal database"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()

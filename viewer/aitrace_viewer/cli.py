@@ -53,44 +53,60 @@ def _settings(**overrides: Any) -> ViewerSettings:
 
 
 def _open_store(settings: ViewerSettings) -> Any:
-    from .store import Store
+    """The store, or a one-line error naming the problem and the fix (import, export, prune)."""
+    from ._startup import StartupError, open_store
 
-    return Store(settings.db)
+    try:
+        return open_store(settings)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
-def run_server(settings: ViewerSettings, *, on_started: Any = None) -> None:
-    """Serve until Ctrl-C / SIGTERM (uvicorn's handlers), then stop within a few seconds."""
+def run_server(settings: ViewerSettings, *, on_started: Any = None, sock: Any = None) -> None:
+    """Serve until Ctrl-C / SIGTERM (uvicorn's handlers), then stop within a few seconds.
+
+    The listening socket (``sock``, else bound here) and the database are opened before uvicorn starts, so
+    that a busy port or an unusable database is a :class:`StartupError` of one line, not a traceback."""
     import threading
 
     import uvicorn
 
-    from .app import ConfigurationRefused, create_app
+    from ._startup import bind_socket, open_store
+    from .app import ConfigurationRefused, check_settings, create_app
 
+    if sock is None:
+        sock = bind_socket(settings.host, settings.port)
     try:
-        app = create_app(settings)
-    except ConfigurationRefused as exc:
-        raise click.ClickException(str(exc)) from None
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        timeout_graceful_shutdown=3,
-        server_header=False,
-        proxy_headers=False,
-        limit_concurrency=500,
-    )
-    server = uvicorn.Server(config)
-    if on_started is not None:
-        threading.Thread(target=on_started, args=(server,), name="aitrace-demo", daemon=True).start()
-    # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler it found: make that
-    # a no-op while serving, so Ctrl-C and SIGTERM end with exit status 0 instead of a traceback.
-    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server.run()
+        try:
+            check_settings(settings)
+        except ConfigurationRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        store = open_store(settings)
+        try:
+            app = create_app(settings, store=store)
+            config = uvicorn.Config(
+                app,
+                log_level="warning",
+                timeout_graceful_shutdown=3,
+                server_header=False,
+                proxy_headers=False,
+                limit_concurrency=500,
+            )
+            server = uvicorn.Server(config)
+            if on_started is not None:
+                threading.Thread(target=on_started, args=(server,), name="aitrace-demo", daemon=True).start()
+            # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler it found:
+            # make that a no-op while serving, so Ctrl-C and SIGTERM end with status 0 instead of a traceback.
+            previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                server.run(sockets=[sock])
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+        finally:
+            store.close()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        sock.close()
     if not server.started:
         raise click.ClickException(f"could not start the server on {settings.host}:{settings.port}")
 
@@ -99,15 +115,32 @@ def _ignore(signum: int, frame: Any) -> None:
     """Signal handler that does nothing (see run_server)."""
 
 
-def _served_url(server: Any, settings: ViewerSettings) -> str:
-    port = settings.port
-    for s in getattr(server, "servers", []) or []:
-        for sock in s.sockets:
-            port = sock.getsockname()[1]
-            break
-    host = settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+def _url(host: str, sock: Any) -> str:
+    port = sock.getsockname()[1]
+    host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{port}/"
+
+
+def _starting(debug: bool) -> Any:
+    """A :class:`StartupError` becomes a one-line error (exit status 1); ``--debug`` keeps the traceback."""
+    import contextlib
+
+    from ._startup import StartupError
+
+    @contextlib.contextmanager
+    def guard() -> Iterator[None]:
+        try:
+            yield
+        except StartupError as exc:
+            if debug:
+                raise
+            raise click.ClickException(str(exc)) from None
+
+    return guard()
+
+
+_DEBUG = click.option("--debug", is_flag=True, help="Show the full traceback when the server cannot start.")
 
 
 @click.command("serve")
@@ -125,18 +158,29 @@ def _served_url(server: Any, settings: ViewerSettings) -> str:
     multiple=True,
     help="A JavaScript module of your own lenses, loaded by every page (repeatable; see docs/viewer.md).",
 )
+@_DEBUG
 def serve_cmd(
-    host: str | None, port: int | None, db: str | None, token: str | None, lenses: tuple[str, ...]
+    host: str | None,
+    port: int | None,
+    db: str | None,
+    token: str | None,
+    lenses: tuple[str, ...],
+    debug: bool,
 ) -> None:
     """Run the aitrace server."""
     _need("viewer")
     settings = _settings(host=host, port=port, db=db, token=token, lenses=list(lenses) or None)
+    from ._startup import bind_socket
 
-    def announce(server: Any) -> None:
-        if _wait_started(server):
-            click.echo(f"aitrace serving {_redact(settings.db)} at {_served_url(server, settings)}", err=True)
+    with _starting(debug):
+        sock = bind_socket(settings.host, settings.port)
+        url = _url(settings.host, sock)
 
-    run_server(settings, on_started=announce)
+        def announce(server: Any) -> None:
+            if _wait_started(server):
+                click.echo(f"aitrace serving {_redact(settings.db)} at {url}", err=True)
+
+        run_server(settings, on_started=announce, sock=sock)
 
 
 def _redact(url: str) -> str:
@@ -156,45 +200,55 @@ def _wait_started(server: Any, timeout: float = 30.0) -> bool:
     return True
 
 
+def demo_db_path() -> Path:
+    """Where ``aitrace demo`` keeps its runs unless ``--db`` says otherwise: a cache, not your database."""
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aitrace" / "demo.db"
+
+
 @click.command("demo")
-@click.option("--port", type=int, default=None, help="Port (default 8000; 0 picks a free one).")
+@click.option("--port", type=int, default=None, help="Port (default 8000, or a free one when it is taken).")
 @click.option(
-    "--db", default=None, help="Database (default the embedded SQLite at ~/.config/aitrace/logs.db)."
+    "--db",
+    default=None,
+    help="Database (default a demo database in ~/.cache/aitrace, apart from your own traces).",
 )
-def demo_cmd(port: int | None, db: str | None) -> None:
+@_DEBUG
+def demo_cmd(port: int | None, db: str | None, debug: bool) -> None:
     """Start the server, send the offline example runs to it, print the URL, and keep serving."""
     _need("viewer", "langchain")
+    from ._startup import PortInUse, bind_socket
     from .demo import run_demo_scenarios
 
-    settings = _settings(host="127.0.0.1", port=port, db=db)
-    if port is None and not _port_free(settings.host, settings.port):
-        # The demo should just work: a server already on the usual port is no reason to fail.
-        click.echo(f"aitrace demo: port {settings.port} is taken; using a free one", err=True)
-        settings = _settings(host="127.0.0.1", port=0, db=db)
-
-    def workload(server: Any) -> None:
-        if not _wait_started(server):
-            return
-        url = _served_url(server, settings)
+    settings = _settings(host="127.0.0.1", port=port, db=db or str(demo_db_path()))
+    with _starting(debug):
         try:
-            count = run_demo_scenarios(url + "api/ingest", token=settings.token)
-        except Exception as exc:  # the server keeps running; say what failed
-            click.echo(f"aitrace demo: a scenario failed: {exc!r}", err=True)
-            count = 0
-        click.echo(f"aitrace demo: {count} runs sent. Open {url}  (Ctrl-C stops)")
+            sock = bind_socket(settings.host, settings.port)
+        except PortInUse:
+            if port is not None:  # asked for this port: say so rather than serve elsewhere
+                raise
+            # The demo should just work: a server already on the usual port is no reason to fail.
+            sock = bind_socket(settings.host, 0)
+            taken = sock.getsockname()[1]
+            click.echo(f"aitrace demo: port {settings.port} is in use; serving on {taken} instead", err=True)
+        url = _url(settings.host, sock)
+        if db is None:
+            note = f"aitrace demo: demo runs go to {demo_db_path()}, not your own database (--db to choose)"
+            click.echo(note, err=True)
 
-    run_server(settings, on_started=workload)
+        def workload(server: Any) -> None:
+            if not _wait_started(server):
+                return
+            try:
+                count = run_demo_scenarios(url + "api/ingest", token=settings.token)
+            except Exception as exc:  # the server keeps running; say what failed
+                click.echo(f"aitrace demo: a scenario failed: {exc!r}", err=True)
+                count = 0
+            click.echo(f"aitrace demo: {count} runs sent. Open {url}  (Ctrl-C stops)")
 
-
-def _port_free(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+        run_server(settings, on_started=workload, sock=sock)
 
 
 def _jsonl_files(path: Path) -> list[Path]:

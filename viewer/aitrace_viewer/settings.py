@@ -24,6 +24,9 @@ def parse_age(text: str) -> float:
     return float(match.group(1)) * _UNIT[match.group(2)]
 
 
+_DB_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+
+
 def default_db_url() -> str:
     """``sqlite:///~/.config/aitrace/logs.db`` (expanded)."""
     return "sqlite:///" + str(config_dir() / "logs.db")
@@ -56,8 +59,14 @@ class ViewerSettings(_FileSettings):
     def _normalize_db(cls, value: str) -> str:
         if "://" not in value:
             return "sqlite:///" + str(Path(value).expanduser().resolve())
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
-            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        scheme, rest = value.split("://", 1)
+        if scheme in ("postgresql", "postgres"):
+            return "postgresql+psycopg://" + rest
+        if scheme not in _DB_SCHEMES:
+            raise ValueError(
+                f"aitrace stores traces in SQLite or PostgreSQL, not {scheme!r}; allowed: sqlite:///path.db, "
+                "a file path, or postgresql://user@host:5432/dbname"
+            )
         return value
 
     @field_validator("max_age", mode="after")
@@ -91,5 +100,9 @@ class ViewerSettings(_FileSettings):
 
 
 def load_viewer_settings(**overrides: Any) -> ViewerSettings:
-    """Settings from every layer, ``overrides`` (non-None) winning."""
-    return load_settings(ViewerSettings, **overrides)
+    """Settings from every layer, ``overrides`` (non-None) winning.
+
+    Unlike an instrumented application, the server refuses a bad value from any layer with a
+    :class:`~aitrace_core.ConfigError` (one line, naming the key and where it came from): it should not
+    quietly listen on another port or write to another database than the one asked for."""
+    return load_settings(ViewerSettings, strict=True, given_from="the command line", **overrides)
