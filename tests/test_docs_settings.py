@@ -40,3 +40,8 @@ def test_the_documented_messages_are_the_real_ones(
     [line] = capsys.readouterr().err.splitlines()
     assert line in DOC.splitlines()
 
+
+
+def test_the_readme_points_to_the_settings_reference() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "(docs/configuration.md)" in readme
