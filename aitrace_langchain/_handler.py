@@ -240,6 +240,7 @@ class AITraceHandler(_Base):
             added = metadata_added(own_metadata, parent.metadata if parent is not None else None)
             if added:
                 fields["metadata"] = self.shaper.value(added)
+        sibling = self._static_sibling(parent_run_id) if static else None
         if parent is None and self.sample_ratio < 1.0 and random.random() >= self.sample_ratio:
             run = Run(None, kind, name)
             dropped = NonRecordingSpan(
@@ -272,6 +273,7 @@ class AITraceHandler(_Base):
                 input=input,
             )
         run = Run(handle, kind, name)
+        run.ambiguous = sibling is not None
         run.rid = rid
         run.parent_id = parent_run_id
         run.metadata = own_metadata
@@ -284,20 +286,29 @@ class AITraceHandler(_Base):
         return run
 
     @staticmethod
-    def _attach(run: Run, span: trace.Span) -> None:
-        """Make a proxy for the run's span current: it stands for the span only while the run is entered."""
+    def _static_sibling(parent_run_id: UUID | None) -> Run | None:
+        """An LLM run just started in this context with the same parent (``generate`` with several prompts).
+
+        Which of such siblings is executing cannot be told, so none of them is current (the first one is
+        told here, before the new run takes its parent from the current context).
+        """
         current = trace.get_current_span()
-        if run.static and isinstance(current, RunScopedSpan) and current.is_open:
+        if isinstance(current, RunScopedSpan) and current.is_open:
             other = current.scope
-            # Sibling LLM runs started one after another in one context (``generate`` with several prompts):
-            # which one is executing cannot be told, so none of them is current.
             if (
                 isinstance(other, Run)
                 and other.static
                 and not other.tokens
-                and other.parent_id == run.parent_id
+                and other.parent_id == parent_run_id
             ):
-                other.ambiguous = run.ambiguous = True
+                other.ambiguous = True
+                return other
+        return None
+
+    @staticmethod
+    def _attach(run: Run, span: trace.Span) -> None:
+        """Make a proxy for the run's span current: it stands for the span only while the run is entered."""
+        current = trace.get_current_span()
         proxy = RunScopedSpan(span, current, run)
         run.proxy = proxy
         run.token = otel_context.attach(trace.set_span_in_context(proxy))

@@ -35,6 +35,8 @@ class RunScopedSpan(Span):
 
     __slots__ = ("_fallback", "_span", "scope")
 
+    _fallback: Span
+
     def __init__(self, span: Span, fallback: Span, scope: Scope | None = None) -> None:
         # Closed proxies in the fallback chain stand for their own fallback for good: skip them now.
         while isinstance(fallback, RunScopedSpan) and fallback._span is None:

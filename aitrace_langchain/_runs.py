@@ -116,7 +116,7 @@ class RunMap:
         return iter(list(self._runs))
 
     def get(self, run_id: UUID | None) -> Run | None:
-        return self._runs.get(run_id) if run_id is not None else None  # type: ignore[arg-type]
+        return self._runs.get(run_id) if run_id is not None else None
 
     def add(self, run_id: UUID, run: Run, parent: Run | None) -> None:
         """Register an open run under its parent (None: a root, which then tracks its open descendants)."""
