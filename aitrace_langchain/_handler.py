@@ -6,7 +6,11 @@ one aitrace span with one ``span_start`` and one ``span_end`` record. Fields wri
 ``incomplete``):
 
 every run
-    ``run_id``, ``parent_run_id``, ``tags`` (when any)
+    ``run_id``, ``parent_run_id``, ``tags`` (the user's, when any), ``metadata`` (start record: the user's
+    LangChain metadata as given, e.g. ``config={"metadata": {"user_id": "u42"}}`` → ``{"user_id": "u42"}``;
+    all of it on a root, only the keys a child adds or changes on a child; LangChain's and LangGraph's own
+    keys — ``langgraph_*``, ``ls_*``, ``lc_*``, ``checkpoint_ns``, ``thread_id`` — are left out, the ones
+    that matter being written as fields of their own; values serialized and redacted like inputs)
 graph (``span_kind="graph"``)
     ``thread_id``, ``gen_ai.conversation.id``, ``checkpoint_ns`` (subgraphs), ``langgraph.resume`` (the
     input was a ``Command(resume=…)``), ``link.trace_id`` / ``link.span_id`` (the interrupted run this one
@@ -120,9 +124,12 @@ class AITraceHandler(_Base):
     Use ``callbacks=[AITraceHandler()]`` in a call's config or a constructor, or :func:`instrument` to
     enable it everywhere. Records go wherever aitrace_core is configured (``aitrace_core.configure`` or
     ``AITRACE_*`` environment variables). Runs nest by ``parent_run_id``; a root run nests under the
-    caller's current span, so a graph called inside ``@auto_span`` joins its trace. While a run's body
-    executes, the run's span is the current OpenTelemetry span, so the application's own log lines carry
-    its ``span_id``.
+    caller's current span, so a graph called inside ``@auto_span`` joins its trace. While LangChain executes
+    inside a run (a node, tool, chain step or model call), the run's span is the current OpenTelemetry span,
+    so the application's own log lines there carry its ``span_id``. Outside it — after ``batch`` has
+    started its items, between the chunks of a ``stream`` — the caller's own span is current again: the
+    caller's log lines, and a second run started there, are the caller's. (The graph's own loop between
+    nodes, e.g. checkpointer I/O, runs in the caller's context and counts as the caller's too.)
 
     Options (each also read from the environment when not given):
 
