@@ -47,11 +47,13 @@ log records on a run's span
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import logging
 import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -105,6 +107,19 @@ _log = logging.getLogger("aitrace.langchain")
 _TRUE = ("1", "true", "yes", "on")
 #: Tags LangChain and LangGraph add for their own bookkeeping; only the user's own tags are written.
 _INTERNAL_TAGS = ("graph:step:", "seq:step:", "map:key:", "langsmith:", "branch:")
+
+
+#: Before Python 3.11 asyncio cannot run a coroutine in a given context, so LangChain's async bodies never
+#: see their own config: there an async run is current from its start to its end, as a sync LLM run is.
+_PRE_311 = sys.version_info < (3, 11)
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _env_flag(name: str) -> bool:
@@ -231,6 +246,8 @@ class AITraceHandler(_Base):
         metadata: Mapping[str, Any] | None = None,
         static: bool = False,
     ) -> Run:
+        if _PRE_311 and not static:
+            static = _in_event_loop()
         if cache is None or fields is None:  # inside a trace that was sampled out
             run = Run(None, kind, name)
             self._runs.add(run_id, run, parent)

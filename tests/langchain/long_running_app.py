@@ -58,7 +58,7 @@ def ask_sync(rid: str) -> dict[str, Any]:
 async def stream(rid: str) -> Stream:
     async def chunks() -> AsyncIterator[bytes]:
         async for chunk in graph.astream({"x": 0}, _config(rid)):
-            log.info("between chunks", request_id=rid)
+            log.info("between async chunks", request_id=rid)
             yield (str(list(chunk)) + "\n").encode()
 
     return Stream(chunks())

@@ -128,6 +128,28 @@ async def test_caller_logs_between_stream_chunks_stay_on_the_caller(
     assert handler.open_runs == 0
 
 
+@needs_async_config
+async def test_caller_logs_between_astream_events_stay_on_the_caller(
+    records: CapturedRecords, detach_errors: list[logging.LogRecord]
+) -> None:
+    handler = AITraceHandler()
+    second = _two_step_graph("second")
+    with aitrace_core.span("request") as req:
+        n = 0
+        async for event in _two_step_graph("first").astream_events({"x": 0}, _cfg(handler), version="v2"):
+            if event["event"] == "on_chain_stream" and event["name"] == "first":
+                assert _current_span_id() == req.span_id
+                log.info("between events")
+                if n == 0:
+                    await second.ainvoke({"x": 0}, _cfg(handler))
+                n += 1
+    assert n == 2
+    assert log_events(records.one("request")) == ["between events", "between events"]
+    assert records.one("second").parent_span_id == req.span_id
+    assert records.one("first").parent_span_id == req.span_id
+    assert_all_closed(records)
+
+
 def test_stream_outside_any_span_leaves_the_callers_lines_out_of_the_graph(records: CapturedRecords) -> None:
     graph = _two_step_graph("g")
     for _chunk in graph.stream({"x": 0}, _cfg(AITraceHandler())):

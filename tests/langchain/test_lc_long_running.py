@@ -27,6 +27,9 @@ DURATION = float(os.environ.get("AITRACE_TEST_LONG_SECONDS", "20"))
 CLIENTS = 8
 #: LangChain root runs each endpoint starts for one request
 ROOTS = {"/agent": 1, "/agent-sync": 1, "/stream": 1, "/stream-sync": 2, "/batch": 3}
+#: Before Python 3.11 LangChain's async bodies cannot see their own config: an async run is current from
+#: start to end there, so the caller's lines between async chunks are only checked on 3.11+.
+ASYNC_CONTEXT = sys.version_info >= (3, 11)
 
 
 def _free_port() -> int:
@@ -155,6 +158,8 @@ def test_asgi_app_under_concurrent_requests(tmp_path: Path) -> None:
     # the caller's lines between chunks are not on the graph's spans; the nodes' lines are on their nodes
     lc_spans = {v.span_id for v in spans.values() if v.start is not None and "run_id" in v.start}
     between = records.events("between chunks")
+    if ASYNC_CONTEXT:
+        between += records.events("between async chunks")
     assert between
     assert not [r for r in between if r["span_id"] in lc_spans]
     for name, event in (("first", "first node"), ("inner_step", "inside the subgraph")):
@@ -246,15 +251,9 @@ def test_notebook_pattern_logs_between_cells_and_chunks_land_on_the_caller(tmp_p
     graph_traces = {
         v.start["trace_id"] for v in spans.values() if v.start is not None and "run_id" in v.start
     }
-    caller_lines = [
-        "after invoke",
-        "between chunks",
-        "after the stream",
-        "cell while a stream is open",
-        "between async chunks",
-        "after ainvoke",
-        "last line",
-    ]
+    caller_lines = ["after invoke", "between chunks", "after the stream", "cell while a stream is open"]
+    caller_lines += ["between async chunks"] if ASYNC_CONTEXT else []
+    caller_lines += ["after ainvoke", "last line"]
     for event in caller_lines:
         found = records.events(event)
         assert found, event
