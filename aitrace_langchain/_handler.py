@@ -47,7 +47,6 @@ log records on a run's span
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import contextlib
 import logging
@@ -57,6 +56,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from types import FrameType
 from typing import Any
 from uuid import UUID
 
@@ -114,12 +114,19 @@ _INTERNAL_TAGS = ("graph:step:", "seq:step:", "map:key:", "langsmith:", "branch:
 _PRE_311 = sys.version_info < (3, 11)
 
 
-def _in_event_loop() -> bool:
+def _from_async_manager() -> bool:
+    """Whether LangChain's async callback manager called this handler (an async run is starting)."""
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+        frame: FrameType | None = sys._getframe(2)
+        for _ in range(4):  # _start ← on_*_start (← _llm_start) ← _ahandle_event_for_handler
+            if frame is None:
+                return False
+            if frame.f_code.co_name == "_ahandle_event_for_handler":
+                return True
+            frame = frame.f_back
+    except Exception:  # an interpreter without frames: treat the run as async, current start to end
+        return True
+    return False
 
 
 def _env_flag(name: str) -> bool:
@@ -247,7 +254,7 @@ class AITraceHandler(_Base):
         static: bool = False,
     ) -> Run:
         if _PRE_311 and not static:
-            static = _in_event_loop()
+            static = _from_async_manager()
         if cache is None or fields is None:  # inside a trace that was sampled out
             run = Run(None, kind, name)
             self._runs.add(run_id, run, parent)
