@@ -37,7 +37,7 @@ QUESTION = {"messages": [HumanMessage("What are 1+2 and 3*4?")]}
 
 
 def _config(rid: str) -> Any:
-    return {"metadata": {"request_id": rid}}
+    return {"metadata": {"request_id": rid}, "configurable": {"thread_id": rid}}
 
 
 @get("/agent")
