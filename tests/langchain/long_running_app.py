@@ -84,13 +84,25 @@ def batch(rid: str) -> dict[str, Any]:
 
 @get("/stats", sync_to_thread=True)
 def stats() -> dict[str, Any]:
-    """Open runs of the handler LangChain's configure hook adds, traced memory and RSS after a collection."""
+    """Open runs of the handler LangChain's configure hook adds, and after a collection: the memory still held
+    by what the handler (and aitrace's spans) allocated, all traced memory, and RSS."""
     handlers = CallbackManager.configure().handlers
     open_runs = [h.open_runs for h in handlers if type(h).__name__ == "AITraceHandler"]
     gc.collect()
     with open("/proc/self/statm") as fh:
         rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    return {"open_runs": open_runs, "traced_bytes": tracemalloc.get_traced_memory()[0], "rss_bytes": rss}
+    held = tracemalloc.take_snapshot().filter_traces(
+        [
+            tracemalloc.Filter(True, "*/aitrace_langchain/*"),
+            tracemalloc.Filter(True, "*/aitrace_core/_spans.py"),
+        ]
+    )
+    return {
+        "open_runs": open_runs,
+        "traced_bytes": tracemalloc.get_traced_memory()[0],
+        "handler_bytes": sum(stat.size for stat in held.statistics("filename")),
+        "rss_bytes": rss,
+    }
 
 
 app = Litestar([ask, ask_sync, stream, stream_sync, batch, stats])
