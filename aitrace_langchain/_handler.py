@@ -6,7 +6,11 @@ one aitrace span with one ``span_start`` and one ``span_end`` record. Fields wri
 ``incomplete``):
 
 every run
-    ``run_id``, ``parent_run_id``, ``tags`` (when any)
+    ``run_id``, ``parent_run_id``, ``tags`` (the user's, when any), ``metadata`` (start record: the user's
+    LangChain metadata as given, e.g. ``config={"metadata": {"user_id": "u42"}}`` → ``{"user_id": "u42"}``;
+    all of it on a root, only the keys a child adds or changes on a child; LangChain's and LangGraph's own
+    keys — ``langgraph_*``, ``ls_*``, ``lc_*``, ``checkpoint_ns``, ``thread_id`` — are left out, the ones
+    that matter being written as fields of their own; values serialized and redacted like inputs)
 graph (``span_kind="graph"``)
     ``thread_id``, ``gen_ai.conversation.id``, ``checkpoint_ns`` (subgraphs), ``langgraph.resume`` (the
     input was a ``Command(resume=…)``), ``link.trace_id`` / ``link.span_id`` (the interrupted run this one
@@ -47,9 +51,11 @@ import collections
 import contextlib
 import logging
 import random
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from types import FrameType
 from typing import Any
 from uuid import UUID
 
@@ -58,7 +64,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-from aitrace_core import SpanHandle, error_fields, open_span
+from aitrace_core import error_fields, open_span
 
 from ._mappers import (
     MISSING as _MISSING,
@@ -74,9 +80,11 @@ from ._mappers import (
     tool_output_fields,
     tool_start_fields,
 )
+from ._metadata import metadata_added, user_metadata
 from ._prices import PRICES, Price, estimate_cost
 from ._privacy import DEFAULT_PATTERNS, DEFAULT_SECRET_KEYS, Redactor
 from ._proxy import RunScopedSpan
+from ._runs import Run, RunMap
 from ._settings import handler_settings
 
 try:  # LangGraph ≥ 1.1: interrupt / resume lifecycle events reach subclasses of GraphCallbackHandler
@@ -100,43 +108,24 @@ _log = logging.getLogger("aitrace.langchain")
 _INTERNAL_TAGS = ("graph:step:", "seq:step:", "map:key:", "langsmith:", "branch:")
 
 
-class _Run:
-    """Everything the handler keeps about one open run (end callbacks only get the run id)."""
+#: Before Python 3.11 asyncio cannot run a coroutine in a given context, so LangChain's async bodies never
+#: see their own config: there an async run is current from its start to its end, as a sync LLM run is.
+_PRE_311 = sys.version_info < (3, 11)
 
-    __slots__ = (
-        "cache",
-        "first_token_ns",
-        "handle",
-        "interrupt",
-        "kind",
-        "model",
-        "name",
-        "proxy",
-        "rid",
-        "root",
-        "start_ns",
-        "thread_id",
-        "token",
-        "tokens",
-        "tree",
-    )
 
-    def __init__(self, handle: SpanHandle | None, kind: str, name: str) -> None:
-        self.handle = handle
-        self.kind = kind
-        self.name = name
-        self.proxy: RunScopedSpan | None = None
-        self.rid = ""  # str(run_id), written by the run and by its children as parent_run_id
-        self.token: Any = None
-        self.root: _Run = self
-        self.tree: set[UUID] | None = None  # open descendants, on roots only
-        self.cache: dict[int, Any] | None = None  # on roots: converted messages shared by the trace
-        self.model: str | None = None
-        self.thread_id: str | None = None
-        self.start_ns = 0
-        self.first_token_ns = 0
-        self.tokens = 0
-        self.interrupt: Any = None  # on roots: the interrupt() value that paused this graph run
+def _from_async_manager() -> bool:
+    """Whether LangChain's async callback manager called this handler (an async run is starting)."""
+    try:
+        frame: FrameType | None = sys._getframe(2)
+        for _ in range(4):  # _start ← on_*_start (← _llm_start) ← _ahandle_event_for_handler
+            if frame is None:
+                return False
+            if frame.f_code.co_name == "_ahandle_event_for_handler":
+                return True
+            frame = frame.f_back
+    except Exception:  # an interpreter without frames: treat the run as async, current start to end
+        return True
+    return False
 
 
 class AITraceHandler(_Base):
@@ -145,9 +134,12 @@ class AITraceHandler(_Base):
     Use ``callbacks=[AITraceHandler()]`` in a call's config or a constructor, or :func:`instrument` to
     enable it everywhere. Records go wherever aitrace_core is configured (``aitrace_core.configure`` or
     ``AITRACE_*`` environment variables). Runs nest by ``parent_run_id``; a root run nests under the
-    caller's current span, so a graph called inside ``@auto_span`` joins its trace. While a run's body
-    executes, the run's span is the current OpenTelemetry span, so the application's own log lines carry
-    its ``span_id``.
+    caller's current span, so a graph called inside ``@auto_span`` joins its trace. While LangChain executes
+    inside a run (a node, tool, chain step or model call), the run's span is the current OpenTelemetry span,
+    so the application's own log lines there carry its ``span_id``. Outside it — after ``batch`` has
+    started its items, between the chunks of a ``stream`` — the caller's own span is current again: the
+    caller's log lines, and a second run started there, are the caller's. (The graph's own loop between
+    nodes, e.g. checkpointer I/O, runs in the caller's context and counts as the caller's too.)
 
     Options (when not given, read from ``AITRACE_LANGCHAIN_*`` or the config file's ``langchain_*`` keys; an
     invalid argument raises :class:`~aitrace_core.ConfigError`, see docs/configuration.md):
@@ -199,7 +191,7 @@ class AITraceHandler(_Base):
         self.max_documents = max_documents
         self.logger_name = logger_name
         self.shaper = Shaper(Redactor(redact_keys, redact_patterns))
-        self._runs: dict[UUID, _Run] = {}
+        self._runs = RunMap()
         self._lock = threading.Lock()
         self._interrupted: collections.OrderedDict[str, tuple[str, str]] = collections.OrderedDict()
         self._failures = 0
@@ -228,7 +220,7 @@ class AITraceHandler(_Base):
 
     # -- starting and ending spans -----------------------------------------------------------------------
 
-    def _parent(self, parent_run_id: UUID | None) -> tuple[_Run | None, dict[int, Any] | None]:
+    def _parent(self, parent_run_id: UUID | None) -> tuple[Run | None, dict[int, Any] | None]:
         """The parent run (None for a root) and the trace's conversion cache (None: sampled out)."""
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         if parent is None:
@@ -241,20 +233,21 @@ class AITraceHandler(_Base):
         self,
         run_id: UUID,
         parent_run_id: UUID | None,
-        parent: _Run | None,
+        parent: Run | None,
         cache: dict[int, Any] | None,
         kind: str,
         name: str,
         fields: dict[str, Any] | None,
         input: Any = _MISSING,
         tags: Sequence[str] | None = None,
-    ) -> _Run:
+        metadata: Mapping[str, Any] | None = None,
+        static: bool = False,
+    ) -> Run:
+        if _PRE_311 and not static:
+            static = _from_async_manager()
         if cache is None or fields is None:  # inside a trace that was sampled out
-            run = _Run(None, kind, name)
-            if parent is not None:
-                run.root = parent.root
-            with self._lock:
-                self._runs[run_id] = run
+            run = Run(None, kind, name)
+            self._runs.add(run_id, run, parent)
             return run
         rid = fields["run_id"] = str(run_id)
         if parent_run_id is not None:
@@ -263,9 +256,14 @@ class AITraceHandler(_Base):
             user_tags = [t for t in tags if not t.startswith(_INTERNAL_TAGS)]
             if user_tags:
                 fields["tags"] = user_tags
+        own_metadata = user_metadata(metadata)
+        if own_metadata:
+            added = metadata_added(own_metadata, parent.metadata if parent is not None else None)
+            if added:
+                fields["metadata"] = self.shaper.value(added)
+        sibling = self._static_sibling(parent_run_id) if static else None
         if parent is None and self.sample_ratio < 1.0 and random.random() >= self.sample_ratio:
-            run = _Run(None, kind, name)
-            run.tree = set()
+            run = Run(None, kind, name)
             dropped = NonRecordingSpan(
                 SpanContext(
                     random.getrandbits(128) or 1,
@@ -274,9 +272,9 @@ class AITraceHandler(_Base):
                     trace_flags=TraceFlags(0),
                 )
             )
+            run.static = static
             self._attach(run, dropped)
-            with self._lock:
-                self._runs[run_id] = run
+            self._runs.add(run_id, run, None)
             return run
         if input is _MISSING:
             handle = open_span(
@@ -295,43 +293,60 @@ class AITraceHandler(_Base):
                 attributes=fields,
                 input=input,
             )
-        run = _Run(handle, kind, name)
+        run = Run(handle, kind, name)
+        run.ambiguous = sibling is not None
         run.rid = rid
+        run.parent_id = parent_run_id
+        run.metadata = own_metadata
+        run.static = static
         run.start_ns = time.perf_counter_ns()
+        if parent is None:
+            run.cache = cache
+        self._runs.add(run_id, run, parent)
         self._attach(run, handle.otel_span)
-        with self._lock:
-            self._runs[run_id] = run
-            if parent is None:
-                run.tree = set()
-                run.cache = cache
-            else:
-                run.root = parent.root
-                if run.root.tree is not None:
-                    run.root.tree.add(run_id)
         return run
 
     @staticmethod
-    def _attach(run: _Run, span: trace.Span) -> None:
-        proxy = RunScopedSpan(span, trace.get_current_span())
+    def _static_sibling(parent_run_id: UUID | None) -> Run | None:
+        """An LLM run just started in this context with the same parent (``generate`` with several prompts).
+
+        Which of such siblings is executing cannot be told, so none of them is current (the first one is
+        told here, before the new run takes its parent from the current context).
+        """
+        current = trace.get_current_span()
+        if isinstance(current, RunScopedSpan) and current.is_open:
+            other = current.scope
+            if (
+                isinstance(other, Run)
+                and other.static
+                and not other.tokens
+                and other.parent_id == parent_run_id
+            ):
+                other.ambiguous = True
+                return other
+        return None
+
+    @staticmethod
+    def _attach(run: Run, span: trace.Span) -> None:
+        """Make a proxy for the run's span current: it stands for the span only while the run is entered."""
+        current = trace.get_current_span()
+        proxy = RunScopedSpan(span, current, run)
         run.proxy = proxy
         run.token = otel_context.attach(trace.set_span_in_context(proxy))
 
     @staticmethod
-    def _detach(run: _Run) -> None:
+    def _detach(run: Run) -> None:
         if run.proxy is not None:
             run.proxy.close()
+            run.proxy = None
         token, run.token = run.token, None
         if token is not None:
             # Fails when the run ended in another context (a shielded task): the closed proxy falls back.
             with contextlib.suppress(Exception):
                 token.var.reset(token)
 
-    def _pop(self, run_id: UUID) -> _Run | None:
-        with self._lock:
-            run = self._runs.pop(run_id, None)
-            if run is not None and run.root is not run and run.root.tree is not None:
-                run.root.tree.discard(run_id)
-        return run
+    def _pop(self, run_id: UUID) -> Run | None:
+        return self._runs.pop(run_id)
 
     def _end(
         self,
@@ -340,7 +355,7 @@ class AITraceHandler(_Base):
         output: Any = _MISSING,
         error: BaseException | None = None,
         fields: dict[str, Any] | None = None,
-        run: _Run | None = None,
+        run: Run | None = None,
     ) -> None:
         run = run or self._pop(run_id)
         if run is None:
@@ -358,14 +373,9 @@ class AITraceHandler(_Base):
             else:
                 run.handle.end(status, output=output, error=error, attributes=fields)
 
-    def _close_leftovers(self, root: _Run, status: str) -> None:
+    def _close_leftovers(self, root: Run, status: str) -> None:
         """Runs of this tree that never got an end callback: close them, marked incomplete."""
-        with self._lock:
-            ids = list(root.tree or ())
-            leftovers = [r for r in (self._runs.pop(i, None) for i in ids) if r is not None]
-            if root.tree is not None:
-                root.tree.clear()
-        for run in reversed(leftovers):
+        for run in reversed(self._runs.pop_tree(root)):
             self._detach(run)
             if run.handle is not None:
                 run.handle.end(status if status != "ok" else "cancelled", incomplete=True)
@@ -451,7 +461,21 @@ class AITraceHandler(_Base):
                 if link is not None:
                     fields["link.trace_id"], fields["link.span_id"] = link
             value = _MISSING if self.hide_inputs else self.shaper.value(inputs, cache)
-            run = self._start(run_id, parent_run_id, parent, cache, kind, name, fields, value, tags)
+            # A chain LangChain serialized is a legacy ``Chain`` or ``trace_as_chain_group``: its body runs
+            # without a child config of its own, so it is current from start to end.
+            run = self._start(
+                run_id,
+                parent_run_id,
+                parent,
+                cache,
+                kind,
+                name,
+                fields,
+                value,
+                tags,
+                metadata,
+                static=serialized is not None,
+            )
             run.thread_id = thread_id
         except Exception:
             self._failed("on_chain_start")
@@ -503,7 +527,7 @@ class AITraceHandler(_Base):
     ) -> None:
         parent, cache = self._parent(parent_run_id)
         if cache is None:
-            self._start(run_id, parent_run_id, parent, None, "llm", "llm", None)
+            self._start(run_id, parent_run_id, parent, None, "llm", "llm", None, static=True)
             return
         fields = llm_start_fields(
             serialized,
@@ -521,7 +545,18 @@ class AITraceHandler(_Base):
         span_name = f"{fields['gen_ai.operation.name']} {model}" if model else str(name)
         if model and name and name != span_name:
             fields["llm.class"] = name
-        run = self._start(run_id, parent_run_id, parent, cache, "llm", span_name, fields, tags=tags)
+        run = self._start(
+            run_id,
+            parent_run_id,
+            parent,
+            cache,
+            "llm",
+            span_name,
+            fields,
+            tags=tags,
+            metadata=metadata,
+            static=True,
+        )
         run.model = model
 
     def on_chat_model_start(
@@ -632,7 +667,16 @@ class AITraceHandler(_Base):
                 else self.shaper.value(inputs if inputs is not None else input_str, cache)
             )
             self._start(
-                run_id, parent_run_id, parent, cache, "tool", f"execute_tool {name}", fields, value, tags
+                run_id,
+                parent_run_id,
+                parent,
+                cache,
+                "tool",
+                f"execute_tool {name}",
+                fields,
+                value,
+                tags,
+                metadata,
             )
         except Exception:
             self._failed("on_tool_start")
@@ -681,6 +725,8 @@ class AITraceHandler(_Base):
                 {} if cache is not None else None,
                 value,
                 tags,
+                metadata,
+                static=True,
             )
         except Exception:
             self._failed("on_retriever_start")

@@ -217,7 +217,17 @@ class Shaper:
 
 #: Keys and literal values of the GenAI message shape (``message_to_genai``, ``llm_end_fields``).
 _GENAI_KEYS = (
-    "role", "parts", "name", "type", "content", "id", "arguments", "response", "status", "modality", "uri",
+    "role",
+    "parts",
+    "name",
+    "type",
+    "content",
+    "id",
+    "arguments",
+    "response",
+    "status",
+    "modality",
+    "uri",
     "finish_reason",
 )
 _GENAI_LITERALS = ("text", "tool_call", "tool_call_response", "uri", "image", "unknown")

@@ -53,7 +53,18 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 
 #: Every match of a default pattern holds one of these (or "bearer" in any case).
 _DEFAULT_LITERALS = (
-    "sk-", "AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "AIza", "xox", "hf_", "eyJ",
+    "sk-",
+    "AKIA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "AIza",
+    "xox",
+    "hf_",
+    "eyJ",
     "-----BEGIN ",
 )
 

@@ -9,7 +9,10 @@ from typing import Annotated, Any, TypedDict
 import pytest
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.types import interrupt
 
 from aitrace_core import get_logger
 from aitrace_core.testing import CapturedRecords, SpanView
@@ -53,6 +56,47 @@ def react_agent(**model_options: Any) -> Any:
 
     model = FakeChatModel(respond=react_respond, cached_tokens=2, reasoning_tokens=1, **model_options)
     return create_agent(model, tools=[add, multiply], name="calc_agent")
+
+
+def subgraph_parent() -> Any:
+    """outer: first → (edge) → inner subgraph node → inner_step; every node logs a line."""
+
+    def inner_step(state: NumState) -> dict[str, Any]:
+        log.info("inside the subgraph")
+        return {"x": 1}
+
+    sub = StateGraph(NumState)
+    sub.add_node("inner_step", inner_step)
+    sub.add_edge(START, "inner_step")
+    inner = sub.compile(name="inner")
+
+    def first(state: NumState) -> dict[str, Any]:
+        log.info("first node")
+        return {"x": 1}
+
+    g = StateGraph(NumState)
+    g.add_node("first", first)
+    g.add_node("inner", inner)
+    g.add_edge(START, "first")
+    g.add_conditional_edges("first", lambda s: "inner" if s["x"] < 5 else END, ["inner", END])
+    g.add_edge("inner", END)
+    return g.compile(name="outer")
+
+
+def approval_graph() -> Any:
+    """One node that asks interrupt() a question (checkpointed), then logs the answer."""
+
+    def ask(state: NumState) -> dict[str, Any]:
+        log.info("asking")
+        answer = interrupt({"question": "continue?"})
+        log.info("answered", answer=answer)
+        return {"x": 10 if answer == "yes" else 0}
+
+    g = StateGraph(NumState)
+    g.add_node("ask", ask)
+    g.add_edge(START, "ask")
+    g.add_edge("ask", END)
+    return g.compile(checkpointer=InMemorySaver(), name="approval")
 
 
 class MsgState(TypedDict):

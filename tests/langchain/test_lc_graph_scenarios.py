@@ -11,10 +11,18 @@ import pytest
 from langchain_core.messages import HumanMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableConfig, RunnableLambda
-from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, Send, interrupt
-from lc_helpers import MsgState, NumState, assert_all_closed, log_events, needs_async_config, tree
+from langgraph.types import Command, Send
+from lc_helpers import (
+    MsgState,
+    NumState,
+    approval_graph,
+    assert_all_closed,
+    log_events,
+    needs_async_config,
+    subgraph_parent,
+    tree,
+)
 from opentelemetry import trace
 
 import aitrace_core
@@ -33,32 +41,9 @@ def _cfg(handler: AITraceHandler | None = None, **configurable: Any) -> Runnable
     return config
 
 
-def _subgraph_parent() -> Any:
-    def inner_step(state: NumState) -> dict[str, Any]:
-        log.info("inside the subgraph")
-        return {"x": 1}
-
-    sub = StateGraph(NumState)
-    sub.add_node("inner_step", inner_step)
-    sub.add_edge(START, "inner_step")
-    inner = sub.compile(name="inner")
-
-    def first(state: NumState) -> dict[str, Any]:
-        log.info("first node")
-        return {"x": 1}
-
-    g = StateGraph(NumState)
-    g.add_node("first", first)
-    g.add_node("inner", inner)
-    g.add_edge(START, "first")
-    g.add_conditional_edges("first", lambda s: "inner" if s["x"] < 5 else END, ["inner", END])
-    g.add_edge("inner", END)
-    return g.compile(name="outer")
-
-
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_subgraph_nests_under_its_node(records: CapturedRecords, mode: str) -> None:
-    graph = _subgraph_parent()
+    graph = subgraph_parent()
     if mode == "sync":
         graph.invoke({"x": 0}, _cfg())
     else:
@@ -152,7 +137,7 @@ async def test_async_node_logs_after_awaiting_a_chain_stay_on_the_node(
 
 
 def test_graph_invoked_inside_a_node_nests_under_it(records: CapturedRecords) -> None:
-    inner = _subgraph_parent()
+    inner = subgraph_parent()
 
     def caller(state: NumState) -> dict[str, Any]:
         out = inner.invoke({"x": 0})  # config propagates through the runnable context
@@ -198,23 +183,9 @@ def test_stdlib_logging_inside_a_node_carries_the_node_span(records: CapturedRec
 # -- interrupts, commands, errors, cancellation --------------------------------------------------------
 
 
-def _approval_graph() -> Any:
-    def ask(state: NumState) -> dict[str, Any]:
-        log.info("asking")
-        answer = interrupt({"question": "continue?"})
-        log.info("answered", answer=answer)
-        return {"x": 10 if answer == "yes" else 0}
-
-    g = StateGraph(NumState)
-    g.add_node("ask", ask)
-    g.add_edge(START, "ask")
-    g.add_edge("ask", END)
-    return g.compile(checkpointer=InMemorySaver(), name="approval")
-
-
 @pytest.mark.parametrize("mode", ["sync", pytest.param("async", marks=needs_async_config)])
 async def test_interrupt_then_resume(records: CapturedRecords, mode: str) -> None:
-    graph = _approval_graph()
+    graph = approval_graph()
     handler = AITraceHandler()
     if mode == "sync":
         paused = graph.invoke({"x": 0}, _cfg(handler, thread_id="th-1"))
