@@ -5,10 +5,11 @@ Targets (``_targets``, ``_http``): an aitrace server's URL (gzip'd JSONL over on
 
 Guarantees, in order of importance:
 
-* Never raises into the application and never blocks it: ``write`` is a lock and an append (plus, when the
-  queue was empty, a clock reading and a wake-up of the worker).
+* Never raises into the application and never blocks it: ``write`` is a lock and an append (plus a wake-up
+  of the worker when the queue was empty).
 * A record reaches the target within ``flush_interval`` of being written, whatever the volume: the worker
-  sends when the oldest waiting record is ``flush_interval`` old, or as soon as ``batch_size`` records wait.
+  sends at most once per ``flush_interval`` (sooner when ``batch_size`` records wait), so the first record
+  after a quiet spell goes out at once and the ones that follow ride in the next batch.
 * Bounded memory: at most ``max_queue`` records and ``max_queue_bytes`` bytes wait. When full, the
   *incoming* record is dropped and counted (records already accepted are kept, so open spans keep their
   start records and the oldest part of every trace stays whole); a warning says so at most once a minute.
@@ -174,7 +175,8 @@ class Shipper:
         """``flush`` waits on this: the worker handled a batch."""
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
-        self._oldest_at = 0.0  # when the queue last went from empty to non-empty
+        self._last_take = _monotonic()
+        """When the worker last took the whole queue: the next batch is due ``flush_interval`` later."""
         self._enqueued = 0  # records ever accepted
         self._done = 0  # records handled by the worker (sent, spilled, rejected or dropped)
         self._flush_wanted = False
@@ -223,9 +225,8 @@ class Shipper:
                     self.counters["accepted"] += 1
                     n = len(self._queue)
                     if n == 1:
-                        # The first record since the queue was empty starts the clock: it goes out within
-                        # flush_interval. Later records ride along; they wake nobody.
-                        self._oldest_at = _monotonic()
+                        # The worker sleeps while the queue is empty: the first record wakes it (it goes out
+                        # within flush_interval). Later records ride along and wake nobody.
                         if self._worker is None:
                             self._start_worker()
                         self._wake.notify()
@@ -324,8 +325,10 @@ class Shipper:
         if len(q) <= limit and self._queued_bytes <= _MAX_BATCH_BYTES:  # all of it: swap the deque
             self._queue = deque()
             self._queued_bytes = 0
+            self._last_take = _monotonic()
             return list(q)
-        # Part of it: what stays keeps its start time (already due, or due soon), so a backlog drains.
+        # Part of it: the rest keeps the due time of the last whole take. Each of those records was written
+        # after that take, so it still goes out within flush_interval (or at once if batch_size wait).
         while q and len(batch) < limit and size < _MAX_BATCH_BYTES:
             line = q.popleft()
             batch.append(line)
@@ -342,7 +345,7 @@ class Shipper:
             if n >= self.batch_size:
                 break
             if n:
-                left = self._oldest_at + self.flush_interval - _monotonic()
+                left = self._last_take + self.flush_interval - _monotonic()
                 if left <= 0:
                     break
                 self._wake.wait(left)
