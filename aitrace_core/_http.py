@@ -10,7 +10,7 @@ What each answer does:
   spilled), then each batch is one probe until it answers again.
 * 400, 413, 422 naming a record (``{"error": ..., "index": N}``): that record is refused and kept in the
   ``.jsonl.rejected`` file beside the spill file; the rest of the batch is sent again. A 413 without an
-  index (a body too big for a proxy) is split in halves.
+  index (a body too big for a proxy) is split in halves, down to the one record that is too big.
 * Any other answer (401, 403, 404, 405, 5xx, a 400 about the request itself) is not about the records: they
   are spilled (each later batch is tried once, so a fixed server is used again at once).
 
@@ -224,9 +224,12 @@ class HttpTarget:
                 rest = batch[: answer.index] + batch[answer.index + 1 :]
                 if rest:
                     todo.append(rest)
-            elif status == 413 and answer.index is None and len(batch) > 1:
-                half = len(batch) // 2
-                todo += [batch[half:], batch[:half]]
+            elif status == 413 and answer.index is None:  # too big for a proxy: halve it, down to one record
+                if len(batch) == 1:
+                    self._reject(batch[0], answer)
+                else:
+                    half = len(batch) // 2
+                    todo += [batch[half:], batch[:half]]
             else:  # no answer, or one that is not about these records: keep them all
                 if not status or status in RETRYABLE_STATUS:  # away: spill without trying for a while
                     self._away_until = time.monotonic() + self.probe_interval

@@ -291,15 +291,24 @@ def test_one_bad_record_in_a_batch_of_50_keeps_the_other_49(
 
 
 def test_a_body_too_big_for_a_proxy_is_split(sink: Sink, tmp_path: Path) -> None:
-    """A 413 with no record named (a proxy's limit): halves are sent until each fits."""
-    sink.decide = lambda records: (413, {"error": "too big"}) if len(records) > 8 else None
+    """A 413 with no record named (a proxy's limit): halves are sent until each fits; a record too big alone
+    is refused."""
+
+    def proxy(records: list[dict[str, Any]]) -> tuple[int, dict[str, Any]] | None:
+        size = sum(len(r.get("pad", "")) + 100 for r in records)
+        return (413, {"error": "request entity too large"}) if size > 900 else None
+
+    sink.decide = proxy
     shipper = Shipper(sink.url, batch_size=50, flush_interval=3600, spill_dir=tmp_path)
     for seq in range(50):
-        shipper.write(_record(seq))
+        shipper.write(_record(seq, pad="x" * 1000) if seq == 30 else _record(seq))
     assert shipper.flush(timeout=20)
     shipper.shutdown()
-    assert sorted(r["seq"] for r in sink.accepted()) == list(range(50))
-    assert shipper.stats()["rejected"] == 0
+    assert sorted(r["seq"] for r in sink.accepted()) == [s for s in range(50) if s != 30]
+    assert max(len(r.records) for r in sink.requests if r.status == 200) <= 9
+    assert shipper.stats()["rejected"] == 1
+    kept = [json.loads(line) for f in tmp_path.rglob("*.rejected") for line in f.read_text().splitlines()]
+    assert [r["seq"] for r in kept] == [30]
 
 
 def test_exit_with_the_server_refusing_connections_spills_at_once_without_retrying(
