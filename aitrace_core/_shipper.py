@@ -177,6 +177,8 @@ class Shipper:
         self._queued_bytes = 0
         self._last_take = _monotonic()
         """When the worker last took the whole queue: the next batch is due ``flush_interval`` later."""
+        self._idle = False
+        """The worker waits with no timeout (the queue was empty when the last batch came due)."""
         self._enqueued = 0  # records ever accepted
         self._done = 0  # records handled by the worker (sent, spilled, rejected or dropped)
         self._flush_wanted = False
@@ -225,11 +227,12 @@ class Shipper:
                     self.counters["accepted"] += 1
                     n = len(self._queue)
                     if n == 1:
-                        # The worker sleeps while the queue is empty: the first record wakes it (it goes out
-                        # within flush_interval). Later records ride along and wake nobody.
+                        # An idle worker (empty queue, nothing due) sleeps with no timeout: the first record
+                        # wakes it. Otherwise it wakes by itself when the next batch is due.
                         if self._worker is None:
                             self._start_worker()
-                        self._wake.notify()
+                        elif self._idle:
+                            self._wake.notify()
                     elif n == self.batch_size or n == self.max_queue // 2:
                         # A batch is complete (or the queue half full, to stop a retry wait).
                         self._wake.notify()
@@ -344,13 +347,17 @@ class Shipper:
             n = len(self._queue)
             if n >= self.batch_size:
                 break
-            if n:
-                left = self._last_take + self.flush_interval - _monotonic()
-                if left <= 0:
-                    break
+            left = self._last_take + self.flush_interval - _monotonic()
+            if left > 0:  # not due yet: records that come meanwhile wait for it (or for batch_size)
                 self._wake.wait(left)
-            else:
-                self._wake.wait()
+            elif n:
+                break
+            else:  # due and nothing there: sleep until the first record comes
+                self._idle = True
+                try:
+                    self._wake.wait()
+                finally:
+                    self._idle = False
         if not self._queue:
             self._flush_wanted = False
             self._progress.notify_all()
