@@ -76,7 +76,9 @@ def test_a_long_lived_process_s_records_reach_the_server_within_two_flush_interv
     notebook: Notebook, aitrace_server: AitraceServer
 ) -> None:
     for i in range(4):
+        idle = 2 * FLUSH_INTERVAL if i % 2 else 0  # requests close together, then after a quiet spell
         trace_id = notebook.run(
+            f"time.sleep({idle})\n"
             f"with a.span('request {i}') as s:\n    log.info('handled', n={i})\nout = s.trace_id"
         )
         written = time.monotonic()
@@ -342,6 +344,10 @@ def test_a_bare_script_exits_with_the_server_down_and_its_records_in_the_spill_f
     closed_port_url: str, tmp_path: Path
 ) -> None:
     code = (
+        "import atexit, json\n"
+        "def report():  # registered before aitrace's own exit hook, so it runs after it\n"
+        "    print(json.dumps(a.current_shipper().stats()))\n"
+        "atexit.register(report)\n"
         "import aitrace_core as a\n"
         "with a.span('main'):\n"
         "    for i in range(200):\n"
@@ -357,3 +363,5 @@ def test_a_bare_script_exits_with_the_server_down_and_its_records_in_the_spill_f
     spilled = [json.loads(line) for f in tmp_path.rglob("*.jsonl") for line in f.read_text().splitlines()]
     assert len(spilled) == 202
     assert out.stderr.count("connection refused") == 1, out.stderr
+    stats = json.loads(out.stdout)
+    assert (stats["spilled"], stats["retries"]) == (202, 0)  # no backoff waited out at exit
