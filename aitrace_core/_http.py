@@ -301,7 +301,7 @@ class HttpTarget:
             )
         else:
             self._told.warn(
-                answer.reason == _LATE,
+                "late" if answer.reason == _LATE else "away",
                 "aitrace: %s %s; records are kept in %s (load them with `aitrace import`)",
                 self.url, answer.reason, path,
             )
