@@ -208,7 +208,7 @@ class FileTarget:
         pass
 
     def after_fork(self) -> None:
-        self._told.reset()
+        pass  # same file: a child whose parent already named it stays quiet
 
     def close(self) -> None:
         pass
