@@ -11,7 +11,7 @@ from ._config import CoreSettings, load_settings
 from ._logging import configure_structlog, route_stdlib
 from ._runtime import LEVELS, RecordProcessor, fill_ids, runtime, setup_tracing
 from ._serialize import Limits
-from ._shipper import Shipper, default_file_target
+from ._shipper import Shipper
 
 __all__ = ["BufferedLogger", "configure", "flush", "shutdown"]
 
@@ -19,9 +19,8 @@ _shipper: Shipper | None = None
 
 
 def _make_shipper(settings: CoreSettings) -> Shipper:
-    target = settings.target or str(default_file_target(settings.service_name))
     return Shipper(
-        target,
+        settings.target,  # None: the default file, which the first write names on stderr
         service_name=settings.service_name,
         batch_size=settings.batch_size,
         flush_interval=settings.flush_interval,
@@ -47,10 +46,11 @@ def configure(
     """Set up tracing, structlog and the shipper in one call; returns the settings in force.
 
     Arguments win over ``AITRACE_*`` environment variables, which win over the config file
-    (``~/.config/aitrace/config.toml``), which wins over defaults. ``target`` is an
-    ``http(s)://host:port/api/ingest`` URL, a file path, or ``-`` for stdout; with none, records go to
-    ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl``. Other keyword arguments are the fields of
-    :class:`~aitrace_core.CoreSettings` (``batch_size``, ``exit_timeout``, ``sample_ratio``, …).
+    (``~/.config/aitrace/config.toml``), which wins over defaults. ``target`` is an aitrace server's URL
+    (``http://127.0.0.1:8000``), a file path, or ``-`` for stdout; with none, records go to
+    ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl`` and the first record written there says so once on stderr.
+    Other keyword arguments are the fields of :class:`~aitrace_core.CoreSettings` (``batch_size``,
+    ``exit_timeout``, ``sample_ratio``, …).
     ``processors`` are functions ``record -> record | None`` applied to every record before it is encoded
     (return None to drop it). Calling ``configure`` again replaces the previous set-up, flushing it first.
 
@@ -145,9 +145,7 @@ class BufferedLogger(Shipper):
         )
         self.service_name = conf.service_name
         options.setdefault("token", conf.token)
-        super().__init__(
-            conf.target or default_file_target(conf.service_name), service_name=conf.service_name, **options
-        )
+        super().__init__(conf.target, service_name=conf.service_name, **options)
 
     def log(self, level: str, event: str, **fields: Any) -> bool:
         """Write one record at ``level`` (debug, info, warning, error, critical)."""

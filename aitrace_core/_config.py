@@ -13,7 +13,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -28,6 +27,7 @@ from pydantic_settings import (
 
 from ._errors import ConfigError
 from ._settings_check import ENV_PREFIX, allowed, check_environment, check_file_keys, describe_value, say_once
+from ._targets import check_target
 
 __all__ = ["CoreSettings", "config_dir", "config_file", "config_stamp", "load_settings"]
 
@@ -110,9 +110,8 @@ class CoreSettings(_FileSettings):
 
     service_name: str = Field(default_factory=_default_service_name, min_length=1, max_length=200)
     target: str | None = None
-    """``http(s)://host:port/api/ingest``, a file path, or ``-`` (stdout).
-
-    None: ``~/logs/<service>/<time>.jsonl``."""
+    """An aitrace server's URL (``http://127.0.0.1:8000``, batches go to its ``/api/ingest``), a file path,
+    or ``-`` (stdout). None: ``~/logs/<service>/<time>.jsonl``, named on stderr when first written."""
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     token: str | None = None
     """Bearer token sent with HTTP batches (the server's ``--token``)."""
@@ -139,20 +138,8 @@ class CoreSettings(_FileSettings):
     @field_validator("target")
     @classmethod
     def _check_target(cls, value: str | None) -> str | None:
-        if value is not None and value.lower().startswith(("http://", "https://")):
-            try:
-                parts = urlsplit(value)
-                _ = parts.port  # raises on a bad port
-                ok = bool(parts.hostname)
-            except ValueError:
-                ok = False
-            if not ok:
-                raise ValueError(
-                    "allowed: an http(s) URL with a host (http://127.0.0.1:8000/api/ingest), "
-                    "a file path, or '-'"
-                )
-        elif value is not None and not value.strip():
-            raise ValueError("allowed: an http(s) URL, a file path, or '-' for stdout; got an empty string")
+        if value is not None:
+            check_target(value)  # ValueError: neither a URL nor a plausible path (``127.0.0.1:8000``)
         return value
 
     @field_validator("level", mode="before")

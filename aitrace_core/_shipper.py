@@ -1,56 +1,51 @@
 """The buffered shipper: records go into a bounded queue; one daemon thread sends them in batches.
 
-Targets: an HTTP ingest URL (gzip'd JSONL over one kept-alive connection), a .jsonl file (appended whole
-lines, safe when several processes append), or stdout (``-``).
+Targets (``_targets``, ``_http``): an aitrace server's URL (gzip'd JSONL over one kept-alive connection), a
+.jsonl file (appended whole lines, safe when several processes append), or stdout (``-``).
 
 Guarantees, in order of importance:
 
-* Never raises into the application and never blocks it: ``write`` is a lock, an append and a notify.
+* Never raises into the application and never blocks it: ``write`` is a lock and an append (plus a wake-up
+  of the worker when the queue was empty).
+* A record reaches the target within ``flush_interval`` of being written, whatever the volume: the worker
+  sends at most once per ``flush_interval`` (sooner when ``batch_size`` records wait), so the first record
+  after a quiet spell goes out at once and the ones that follow ride in the next batch.
 * Bounded memory: at most ``max_queue`` records and ``max_queue_bytes`` bytes wait. When full, the
   *incoming* record is dropped and counted (records already accepted are kept, so open spans keep their
   start records and the oldest part of every trace stays whole); a warning says so at most once a minute.
-* HTTP retries only 429, 502, 503, 504 and connection errors, with jittered exponential backoff and
-  ``Retry-After``; other 4xx are not retried (counted as rejected). Each batch carries an id
-  (``X-Aitrace-Batch-Id``) so a server stores a retried batch once. When the server stays away, batches are
-  spilled to a local .jsonl (its path is logged once) that ``aitrace import`` loads later.
-* Exit flushes within ``exit_timeout`` (default 5 s); what cannot be sent by then is spilled.
-* Safe across ``fork``: the child starts with an empty queue and its own worker.
-* Diagnostics go to the stdlib logger ``aitrace``, which aitrace's own stdlib bridge never captures, so
-  they can never feed back into the queue.
+* What the server does not take is kept in a local .jsonl that ``aitrace import`` loads, and the user is
+  told where, once (see ``_http``).
+* Exit flushes within ``exit_timeout`` (default 5 s); what cannot be sent by then is spilled. A server that
+  refuses connections costs no wait at exit.
+* Safe across ``fork``: the child starts with an empty queue and its own worker (``_lifecycle``).
+* Diagnostics go to the stdlib logger ``aitrace`` (``_notices``).
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
-import gzip
-import http.client
-import logging
 import os
-import random
-import socket
-import ssl
-import sys
 import threading
 import time
-import uuid
-import weakref
 from collections import deque
-from collections.abc import Callable
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from ._version import SCHEMA_VERSION
+from ._errors import ConfigError
+from ._http import RETRYABLE_STATUS, HttpTarget
+from ._lifecycle import shutdown_all as _shutdown_all  # noqa: F401 - the name _sigterm used
+from ._lifecycle import track
+from ._notices import RateLimited
+from ._targets import (
+    FileTarget,
+    StdoutTarget,
+    Target,
+    check_target,
+    default_file_target,
+    default_spill_dir,
+    safe_name,
+)
 
 __all__ = ["RETRYABLE_STATUS", "Shipper", "ShipperStats", "default_file_target", "default_spill_dir"]
-
-_log = logging.getLogger("aitrace")
-
-#: HTTP statuses that are retried; every other non-2xx answer is final.
-RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
 
 _MAX_BATCH_BYTES = 8 * 1024 * 1024
 _YIELD_S = 0.00005
@@ -63,339 +58,66 @@ the GIL after each of its own system calls: it wrote one batch in four seconds a
 run was dropped (file and HTTP targets alike). Yielding hands the GIL over; it costs well under 1 µs per
 record and only under such a backlog."""
 _LOCAL_BATCH = 8192
-
-
-def default_file_target(service_name: str) -> Path:
-    """The seed's default file: ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl``."""
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in service_name) or "app"
-    return Path.home() / "logs" / safe / f"{stamp}.jsonl"
-
-
-def default_spill_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aitrace" / "spill"
+_monotonic = time.monotonic
 
 
 class ShipperStats(dict[str, int]):
     """Counters: ``accepted``, ``sent``, ``written``, ``spilled``, ``dropped_queue_full``, ``dropped_closed``
-    (written after shutdown), ``rejected``, ``dropped_io``, ``retries``, ``batches``."""
+    (written after shutdown), ``rejected`` (records the server refused, kept beside the spill file),
+    ``dropped_io``, ``retries``, ``batches``."""
 
 
-class _RateLimited:
-    """Logs a warning at most once per ``interval`` seconds."""
-
-    def __init__(self, interval: float = 60.0) -> None:
-        self.interval = interval
-        self._last = -1e18
-
-    def warn(self, msg: str, *args: Any) -> None:
-        now = time.monotonic()
-        if now - self._last >= self.interval:
-            self._last = now
-            with contextlib.suppress(Exception):
-                _log.warning(msg, *args)
-
-
-class _Target(Protocol):
-    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
-        """Deliver ``lines`` before ``deadline()`` (monotonic); answer ``"sent"``, ``"spill"``, ``"rejected"``
-        or ``"dropped"``. Never raises."""
-
-    def abort(self) -> None:
-        """Called from another thread at shutdown: interrupt a send that is stuck."""
-
-    def local(self) -> bool:
-        """True when the next batch goes to a local file or stream (big batches are cheap there)."""
-
-    def close(self) -> None: ...
-
-
-def _append_lines(path: Path, lines: list[bytes]) -> None:
-    """Append whole lines with one write under an exclusive lock: safe with several processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = b"\n".join(lines) + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+def _make_target(
+    target: str | os.PathLike[str] | None,
+    counters: ShipperStats,
+    *,
+    service_name: str,
+    spill_dir: str | os.PathLike[str] | None,
+    token: str | None,
+    request_timeout: float,
+    use_gzip: bool,
+    max_attempts: int,
+    probe_interval: float,
+) -> Target:
+    if target is None:  # nobody chose: the default file, and say once where it is
+        return FileTarget(default_file_target(service_name), counters, announce=True)
+    text = os.fspath(target)
     try:
-        locked = False
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            locked = True
-        except (ImportError, OSError):
-            pass
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        finally:
-            if locked:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-class _FileTarget:
-    def __init__(self, path: Path, counters: ShipperStats) -> None:
-        self.path = path
-        self.counters = counters
-
-    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
-        try:
-            _append_lines(self.path, lines)
-        except OSError as exc:
-            self.counters["dropped_io"] += len(lines)
-            _warn_io.warn("aitrace: cannot write %s (%s); records dropped", self.path, exc)
-            return "dropped"
-        self.counters["written"] += len(lines)
-        return "sent"
-
-    def abort(self) -> None:
-        pass
-
-    def local(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
-class _StdoutTarget:
-    def __init__(self, counters: ShipperStats) -> None:
-        self.counters = counters
-
-    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
-        data = b"\n".join(lines) + b"\n"
-        try:
-            out = sys.stdout
-            buf = getattr(out, "buffer", None)
-            if buf is not None:
-                buf.write(data)
-            else:
-                out.write(data.decode("utf-8", "replace"))
-            out.flush()
-        except Exception as exc:
-            self.counters["dropped_io"] += len(lines)
-            _warn_io.warn("aitrace: cannot write to stdout (%s); records dropped", exc)
-            return "dropped"
-        self.counters["written"] += len(lines)
-        return "sent"
-
-    def abort(self) -> None:
-        pass
-
-    def local(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
-_warn_io = _RateLimited()
-
-
-class _HttpTarget:
-    """POSTs gzip'd JSONL batches to an ingest URL over one kept-alive connection."""
-
-    max_attempts = 6
-    backoff_base = 0.25
-    backoff_cap = 8.0
-    max_retry_after = 30.0
-    probe_interval = 5.0
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        counters: ShipperStats,
-        spill_path: Path,
-        token: str | None,
-        request_timeout: float,
-        use_gzip: bool,
-    ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        self.url = url
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = parts.port
-        self.path = (parts.path or "/api/ingest") + (f"?{parts.query}" if parts.query else "")
-        self.counters = counters
-        self.spill_path = spill_path
-        self.token = token
-        self.request_timeout = request_timeout
-        self.use_gzip = use_gzip
-        self._conn: http.client.HTTPConnection | None = None
-        self._down_until = 0.0
-        self._spill_told = False
-        self._reject_warn = _RateLimited()
-
-    # -- connection ---------------------------------------------------------------------------------
-    def _connection(self, timeout: float) -> http.client.HTTPConnection:
-        if self._conn is None:
-            if self.scheme == "https":
-                self._conn = http.client.HTTPSConnection(
-                    self.host, self.port, timeout=timeout, context=ssl.create_default_context()
-                )
-            else:
-                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
-        conn = self._conn
-        conn.timeout = timeout
-        if conn.sock is not None:
-            conn.sock.settimeout(timeout)
-        return conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-            self._conn = None
-
-    def local(self) -> bool:
-        return time.monotonic() < self._down_until  # spilling
-
-    def abort(self) -> None:
-        conn = self._conn
-        sock = getattr(conn, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(Exception):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def forget_connection(self) -> None:
-        """After fork: drop the inherited socket without closing the parent's connection."""
-        self._conn = None
-
-    def _post(self, body: bytes, batch_id: str, count: int, timeout: float) -> tuple[int, str | None, bytes]:
-        headers = {
-            "Content-Type": "application/x-ndjson",
-            "X-Aitrace-Batch-Id": batch_id,
-            "X-Aitrace-Records": str(count),
-            "User-Agent": "aitrace-shipper",
-            "X-Aitrace-Schema": str(SCHEMA_VERSION),
-        }
-        if self.use_gzip:
-            headers["Content-Encoding"] = "gzip"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        conn = self._connection(timeout)
-        try:
-            conn.request("POST", self.path, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read(4096)
-            with contextlib.suppress(Exception):
-                resp.read()
-            if resp.will_close:
-                self.close()
-            return resp.status, resp.getheader("Retry-After"), data
-        except BaseException:
-            self.close()
-            raise
-
-    # -- delivery -----------------------------------------------------------------------------------
-    def send(self, lines: list[bytes], deadline: Callable[[], float], should_give_up: Any) -> str:
-        now = time.monotonic()
-        if now < self._down_until or now >= deadline():
-            return self._spill(lines)
-        raw = b"\n".join(lines) + b"\n"
-        body = gzip.compress(raw, compresslevel=1) if self.use_gzip else raw
-        batch_id = uuid.uuid4().hex
-        # Once the server was found away, each later batch is one probe: no backoff while it stays away.
-        attempts = 1 if self._down_until else self.max_attempts
-        for attempt in range(attempts):
-            remaining = deadline() - time.monotonic()
-            if remaining <= 0:
-                return self._spill(lines)
-            retry_after: float | None = None
-            try:
-                status, retry_after_header, data = self._post(
-                    body, batch_id, len(lines), min(self.request_timeout, max(remaining, 0.05))
-                )
-            except (OSError, http.client.HTTPException):
-                status, retry_after_header, data = 0, None, b""
-            if 200 <= status < 300:
-                self.counters["sent"] += len(lines)
-                self._down_until = 0.0
-                return "sent"
-            if status and status not in RETRYABLE_STATUS:
-                if status >= 500:  # a server fault, not a bad batch: keep the records locally
-                    return self._spill(lines)
-                self.counters["rejected"] += len(lines)
-                self._reject_warn.warn(
-                    "aitrace: server rejected a batch of %d records with HTTP %d: %s",
-                    len(lines), status, data[:300].decode("utf-8", "replace"),
-                )
-                return "rejected"
-            if retry_after_header:
-                retry_after = _parse_retry_after(retry_after_header)
-            if attempt == attempts - 1:
-                break
-            delay = (
-                min(retry_after, self.max_retry_after)
-                if retry_after is not None
-                else random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))  # full jitter
-            )
-            if time.monotonic() + delay >= deadline():
-                break
-            self.counters["retries"] += 1
-            if should_give_up(delay):
-                break
-        self._down_until = time.monotonic() + self.probe_interval
-        return self._spill(lines)
-
-    def _spill(self, lines: list[bytes]) -> str:
-        try:
-            _append_lines(self.spill_path, lines)
-        except OSError as exc:
-            self.counters["dropped_io"] += len(lines)
-            _warn_io.warn(
-                "aitrace: server unreachable and spill file %s unwritable (%s)", self.spill_path, exc
-            )
-            return "dropped"
-        self.counters["spilled"] += len(lines)
-        if not self._spill_told:
-            self._spill_told = True
-            with contextlib.suppress(Exception):
-                _log.warning(
-                    "aitrace: %s is not answering; records are kept in %s (load them with `aitrace import`)",
-                    self.url, self.spill_path,
-                )
-        return "spill"
-
-
-def _parse_retry_after(value: str) -> float | None:
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-_live: weakref.WeakSet[Shipper] = weakref.WeakSet()
+        kind = check_target(text)
+    except ValueError as exc:
+        raise ConfigError(f"aitrace target: {exc}") from None
+    if kind == "stdout":
+        return StdoutTarget(counters)
+    if kind == "file":
+        return FileTarget(Path(text).expanduser(), counters)
+    spill_base = Path(spill_dir).expanduser() if spill_dir else default_spill_dir()
+    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
+    return HttpTarget(
+        text,
+        counters=counters,
+        spill_path=spill_base / safe_name(service_name) / f"{stamp}-{os.getpid()}.jsonl",
+        token=token,
+        request_timeout=request_timeout,
+        use_gzip=use_gzip,
+        max_attempts=max_attempts,
+        probe_interval=probe_interval,
+    )
 
 
 class Shipper:
     """A bounded queue of encoded records and one background thread that delivers them to ``target``.
 
-    ``target`` is an ``http(s)://…/api/ingest`` URL, a file path, or ``-`` for stdout. For HTTP, a batch is
-    tried up to ``max_attempts`` times; once the server is found away, batches are spilled for
-    ``probe_interval`` seconds, then each batch is a single probe until the server answers again.
+    ``target`` is an aitrace server's URL (``http://127.0.0.1:8000``; batches go to its ``/api/ingest``), a
+    file path, ``-`` for stdout, or None for ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl`` (then the first
+    write says where that file is). A target that is none of these (``127.0.0.1:8000``, with no scheme)
+    raises :class:`~aitrace_core.ConfigError`. For HTTP, a batch is tried up to ``max_attempts`` times; once
+    the server is found away, batches are spilled for ``probe_interval`` seconds, then each batch is a
+    single probe until the server answers again.
     """
 
     def __init__(
         self,
-        target: str | os.PathLike[str],
+        target: str | os.PathLike[str] | None,
         *,
         service_name: str = "app",
         batch_size: int = 512,
@@ -419,37 +141,44 @@ class Shipper:
             accepted=0, sent=0, written=0, spilled=0, dropped_queue_full=0, dropped_closed=0, rejected=0,
             dropped_io=0, retries=0, batches=0,
         )
-        target_str = os.fspath(target)
-        self.target_description = target_str
-        self._target: _Target
-        if target_str == "-":
-            self._target = _StdoutTarget(self.counters)
-        elif target_str.startswith(("http://", "https://")):
-            spill_base = Path(spill_dir).expanduser() if spill_dir else default_spill_dir()
-            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in service_name) or "app"
-            stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-            self.spill_path = spill_base / safe / f"{stamp}-{os.getpid()}.jsonl"
-            self._target = _HttpTarget(
-                target_str,
-                counters=self.counters,
-                spill_path=self.spill_path,
-                token=token,
-                request_timeout=request_timeout,
-                use_gzip=use_gzip,
-            )
-            self._target.max_attempts = max(1, max_attempts)
-            self._target.probe_interval = probe_interval
-        else:
-            self._target = _FileTarget(Path(target_str).expanduser(), self.counters)
+        self._target = _make_target(
+            target,
+            self.counters,
+            service_name=service_name,
+            spill_dir=spill_dir,
+            token=token,
+            request_timeout=request_timeout,
+            use_gzip=use_gzip,
+            max_attempts=max_attempts,
+            probe_interval=probe_interval,
+        )
+        self._budget = _Budget(self)
         self._init_runtime()
-        _live.add(self)
+        track(self)
+
+    @property
+    def target_description(self) -> str:
+        """The file path, ``-``, or the URL batches are POSTed to."""
+        return self._target.description
+
+    @property
+    def spill_path(self) -> Path | None:
+        """Where records the server did not take are kept (HTTP targets), else None."""
+        return self._target.spill_path
 
     # -- runtime state (re-made after fork) ---------------------------------------------------------
     def _init_runtime(self) -> None:
         self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
+        self._wake = threading.Condition(self._lock)
+        """The worker waits on this: records arrived, a flush is wanted, or the shipper is closing."""
+        self._progress = threading.Condition(self._lock)
+        """``flush`` waits on this: the worker handled a batch."""
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
+        self._last_take = _monotonic()
+        """When the worker last took the whole queue: the next batch is due ``flush_interval`` later."""
+        self._idle = False
+        """The worker waits with no timeout (the queue was empty when the last batch came due)."""
         self._enqueued = 0  # records ever accepted
         self._done = 0  # records handled by the worker (sent, spilled, rejected or dropped)
         self._flush_wanted = False
@@ -458,18 +187,18 @@ class Shipper:
         self._deadline = float("inf")
         self._worker: threading.Thread | None = None
         self._pid = os.getpid()
-        self._drop_warn = _RateLimited()
+        self._drop_warn = RateLimited()
 
-    def _after_fork_in_child(self) -> None:
+    def _fork_prepare(self) -> None:
+        self._lock.acquire()
+
+    def _fork_parent(self) -> None:
+        self._lock.release()
+
+    def _fork_child(self) -> None:
         for key in self.counters:  # the parent's counts are the parent's (targets share this dict)
             self.counters[key] = 0
-        if isinstance(self._target, _HttpTarget):
-            self._target.forget_connection()
-            # The child's records go to the child's own spill file.
-            self._target.spill_path = self._target.spill_path.with_name(
-                f"{self._target.spill_path.stem.rsplit('-', 1)[0]}-{os.getpid()}.jsonl"
-            )
-            self.spill_path = self._target.spill_path
+        self._target.after_fork()
         self._init_runtime()
 
     # -- application side ---------------------------------------------------------------------------
@@ -480,10 +209,10 @@ class Shipper:
         GIL (see ``_YIELD_S``)."""
         try:
             if self._pid != os.getpid():  # forked without our fork hook (e.g. os.fork from C)
-                self._after_fork_in_child()
+                self._fork_child()
             size = len(line)
             backlog = False
-            with self._lock:  # the condition's own lock, without Condition.__enter__'s Python-level call
+            with self._lock:
                 if self._closed:
                     self.counters["dropped_closed"] += 1
                     return False
@@ -496,13 +225,17 @@ class Shipper:
                     self._queued_bytes += size
                     self._enqueued += 1
                     self.counters["accepted"] += 1
-                    if self._worker is None:
-                        self._start_worker()
                     n = len(self._queue)
-                    # Wake the worker when a batch is complete (or the queue half full, to stop a retry wait),
-                    # once, not on every record: the worker re-checks the queue before it sleeps.
-                    if n == self.batch_size or n == self.max_queue // 2:
-                        self._cond.notify()
+                    if n == 1:
+                        # An idle worker (empty queue, nothing due) sleeps with no timeout: the first record
+                        # wakes it. Otherwise it wakes by itself when the next batch is due.
+                        if self._worker is None:
+                            self._start_worker()
+                        elif self._idle:
+                            self._wake.notify()
+                    elif n == self.batch_size or n == self.max_queue // 2:
+                        # A batch is complete (or the queue half full, to stop a retry wait).
+                        self._wake.notify()
                     backlog = n >= self.max_queue // 4 and n % _YIELD_EVERY == 0
             if backlog:  # let the worker have the GIL (see _YIELD_S)
                 time.sleep(_YIELD_S)
@@ -523,20 +256,20 @@ class Shipper:
     def flush(self, timeout: float | None = 5.0) -> bool:
         """Deliver everything written so far. True when all of it was handled within ``timeout``."""
         try:
-            end = None if timeout is None else time.monotonic() + timeout
-            with self._cond:
+            end = None if timeout is None else _monotonic() + timeout
+            with self._lock:
                 goal = self._enqueued
                 if self._done >= goal:
                     return True
                 if self._worker is None or not self._worker.is_alive():
                     self._start_worker()
                 self._flush_wanted = True
-                self._cond.notify_all()
+                self._wake.notify()
                 while self._done < goal:
-                    left = None if end is None else end - time.monotonic()
+                    left = None if end is None else end - _monotonic()
                     if left is not None and left <= 0:
                         return False
-                    self._cond.wait(left)
+                    self._progress.wait(left)
                 return True
         except Exception:
             return False
@@ -545,30 +278,27 @@ class Shipper:
         """Flush and stop within ``timeout`` (default ``exit_timeout``); leftovers are spilled or counted."""
         try:
             timeout = self.exit_timeout if timeout is None else timeout
-            with self._cond:
+            with self._lock:
                 if self._closed:
                     return True
                 self._closing = True
-                self._deadline = time.monotonic() + timeout
-                self._cond.notify_all()
+                self._deadline = _monotonic() + timeout
+                self._wake.notify_all()
                 worker = self._worker
             if worker is not None and worker.is_alive() and worker is not threading.current_thread():
                 worker.join(timeout + 0.25)
                 if worker.is_alive():  # stuck in a request: cut it short so the batch is spilled
                     self._target.abort()
                     worker.join(1.0)
-            with self._cond:
+            with self._lock:
                 self._closed = True
                 leftover = list(self._queue)
                 self._queue.clear()
                 self._queued_bytes = 0
                 self._done += len(leftover)
-                self._cond.notify_all()
+                self._progress.notify_all()
             if leftover:  # the worker could not finish in time: keep what we can locally
-                if isinstance(self._target, _HttpTarget):
-                    self._target._spill(leftover)
-                else:
-                    self.counters["dropped_io"] += len(leftover)
+                self._target.keep(leftover)
             self._target.close()
             return not leftover
         except Exception:
@@ -576,7 +306,7 @@ class Shipper:
 
     def stats(self) -> dict[str, int]:
         """A copy of the counters, plus ``queued`` (records waiting now)."""
-        with self._cond:
+        with self._lock:
             out = dict(self.counters)
             out["queued"] = len(self._queue)
         return out
@@ -598,7 +328,10 @@ class Shipper:
         if len(q) <= limit and self._queued_bytes <= _MAX_BATCH_BYTES:  # all of it: swap the deque
             self._queue = deque()
             self._queued_bytes = 0
+            self._last_take = _monotonic()
             return list(q)
+        # Part of it: the rest keeps the due time of the last whole take. Each of those records was written
+        # after that take, so it still goes out within flush_interval (or at once if batch_size wait).
         while q and len(batch) < limit and size < _MAX_BATCH_BYTES:
             line = q.popleft()
             batch.append(line)
@@ -606,104 +339,80 @@ class Shipper:
         self._queued_bytes -= size
         return batch
 
-    def _get_deadline(self) -> float:
-        return self._deadline
-
-    def _should_give_up(self, delay: float) -> bool:
-        """Wait ``delay`` before a retry; True means stop retrying (closing, or the queue is filling up)."""
-        with self._cond:
-            end = time.monotonic() + delay
-            while True:
-                if end > self._deadline or len(self._queue) >= self.max_queue // 2:
-                    return True
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
+    def _wait_for_batch(self) -> list[bytes] | None:
+        """Under the lock: wait until a batch is due and take it; None when closing with nothing left."""
+        while True:
+            if self._closing or self._flush_wanted:
+                break
+            n = len(self._queue)
+            if n >= self.batch_size:
+                break
+            left = self._last_take + self.flush_interval - _monotonic()
+            if left > 0:  # not due yet: records that come meanwhile wait for it (or for batch_size)
+                self._wake.wait(left)
+            elif n:
+                break
+            else:  # due and nothing there: sleep until the first record comes
+                self._idle = True
+                try:
+                    self._wake.wait()
+                finally:
+                    self._idle = False
+        if not self._queue:
+            self._flush_wanted = False
+            self._progress.notify_all()
+            return None
+        return self._take_batch()
 
     def _run(self) -> None:
         while True:
             try:
-                with self._cond:
-                    first_wait = time.monotonic()
-                    while True:
-                        if self._closing or self._flush_wanted:
-                            break
-                        if len(self._queue) >= self.batch_size:
-                            break
-                        waited = time.monotonic() - first_wait
-                        if self._queue and waited >= self.flush_interval:
-                            break
-                        self._cond.wait(self.flush_interval - waited if self._queue else None)
-                        if not self._queue:
-                            first_wait = time.monotonic()
-                    if not self._queue:
-                        self._flush_wanted = False
+                with self._lock:
+                    batch = self._wait_for_batch()
+                    if batch is None:
                         if self._closing:
                             return
                         continue
-                    batch = self._take_batch()
                 self.counters["batches"] += 1
                 try:
-                    self._target.send(batch, self._get_deadline, self._should_give_up)
+                    self._target.send(batch, self._budget)
                 except Exception:  # a target must not kill the worker
                     self.counters["dropped_io"] += len(batch)
-                with self._cond:
+                with self._lock:
                     self._done += len(batch)
                     if not self._queue:
                         self._flush_wanted = False
-                    self._cond.notify_all()
+                    self._progress.notify_all()
             except Exception:  # pragma: no cover - defensive: keep the worker alive
                 time.sleep(0.01)
 
 
-def _before_fork() -> None:
-    for shipper in list(_live):
-        with contextlib.suppress(Exception):
-            shipper._cond.acquire()
+class _Budget:
+    """The shipper's side of a delivery (``_targets.Budget``): its deadline, whether it is closing, and the
+    waits between retries, which a filling queue or the start of shutdown cut short."""
 
+    __slots__ = ("_shipper",)
 
-def _after_fork_parent() -> None:
-    for shipper in list(_live):
-        with contextlib.suppress(Exception):
-            shipper._cond.release()
+    def __init__(self, shipper: Shipper) -> None:
+        self._shipper = shipper
 
+    def deadline(self) -> float:
+        return self._shipper._deadline
 
-def _after_fork_child() -> None:
-    for shipper in list(_live):
-        with contextlib.suppress(Exception):
-            shipper._after_fork_in_child()
+    def closing(self) -> bool:
+        return self._shipper._closing
 
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(
-        before=_before_fork, after_in_parent=_after_fork_parent, after_in_child=_after_fork_child
-    )
-
-
-@atexit.register
-def _shutdown_all() -> None:
-    for shipper in list(_live):
-        with contextlib.suppress(Exception):
-            shipper.shutdown()
-
-
-class _Anchor:
-    """A weak-referenceable object for ``multiprocessing.util.register_after_fork``."""
-
-
-_mp_anchor = _Anchor()
-
-
-def _mp_child_started(_anchor: object) -> None:
-    # A multiprocessing child ends with os._exit(), which skips atexit; its own exit hooks run instead.
-    with contextlib.suppress(Exception):
-        from multiprocessing import util
-
-        util.Finalize(None, _shutdown_all, exitpriority=100)
-
-
-with contextlib.suppress(Exception):
-    from multiprocessing import util as _mp_util
-
-    _mp_util.register_after_fork(_mp_anchor, _mp_child_started)
+    def pause(self, delay: float) -> bool:
+        s = self._shipper
+        with s._lock:
+            end = _monotonic() + delay
+            was_closing = s._closing
+            while True:
+                if end > s._deadline or len(s._queue) >= s.max_queue // 2:
+                    return False
+                if s._closing and not was_closing:
+                    return True
+                left = end - _monotonic()
+                if left <= 0:
+                    return True
+                s._wake.wait(left)

@@ -59,13 +59,13 @@ def uninstall() -> None:
 
 
 def _on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    from ._shipper import _shutdown_all
+    from ._lifecycle import shutdown_all
 
     done = threading.Event()
 
     def flush() -> None:
         try:
-            _shutdown_all()
+            shutdown_all()
         finally:
             done.set()
 

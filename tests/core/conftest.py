@@ -1,15 +1,23 @@
-"""Fixtures for aitrace_core tests: a real HTTP ingest sink on 127.0.0.1."""
+"""Fixtures for aitrace_core tests: a tiny ingest sink and a real ``aitrace serve``, both on 127.0.0.1."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,18 +44,30 @@ class Request:
     records: list[dict[str, Any]]
     status: int
     at: float
+    path: str = ""
+
+
+Answer = tuple[int, dict[str, Any]]
+"""A status and the JSON body sent with it."""
 
 
 @dataclass
 class Sink:
-    """A tiny ingest server. ``script`` holds answers (status, headers) used in order, then 200s."""
+    """A tiny ingest server. ``script`` holds answers (status, headers) used in order, then ``decide``'s
+    answer for the records received (when set), else 200."""
 
     url: str
     server: ThreadingHTTPServer
     requests: list[Request] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    decide: Callable[[list[dict[str, Any]]], Answer | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return self.url.removesuffix("/api/ingest")
 
     def accepted(self) -> CapturedRecords:
         """Records of every 2xx answered request, in arrival order."""
@@ -79,13 +99,21 @@ def _handler(sink: Sink) -> type[BaseHTTPRequestHandler]:
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
             records = [json.loads(line) for line in body.splitlines() if line.strip()]
+            reply: dict[str, Any] = {"error": "scripted"}
             with sink.lock:
                 status, extra = sink.script.pop(0) if sink.script else (200, {})
+            if status == 200 and sink.decide is not None:
+                decided = sink.decide(records)
+                if decided is not None:
+                    status, reply = decided
             # Recorded before answering, so a client that saw the answer also sees the request here.
             with sink.arrived:
-                sink.requests.append(Request(dict(self.headers.items()), records, status, time.monotonic()))
+                sink.requests.append(
+                    Request(dict(self.headers.items()), records, status, time.monotonic(), self.path)
+                )
                 sink.arrived.notify_all()
-            reply = {"accepted": len(records)} if status < 300 else {"error": "scripted"}
+            if status < 300:
+                reply = {"accepted": len(records)}
             answer = json.dumps(reply).encode()
             self.send_response(status)
             for key, value in extra.items():
@@ -138,3 +166,83 @@ def hanging_url() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/ingest"
     finally:
         sock.close()
+
+
+class AitraceServer:
+    """A real ``aitrace serve`` on 127.0.0.1 (SQLite in a temporary folder), in a child process."""
+
+    def __init__(self, folder: Path, *extra: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = extra[extra.index("--token") + 1] if "--token" in extra else None
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
+        env.update(HOME=str(folder), XDG_CONFIG_HOME=str(folder / ".config"), PYTHONWARNINGS="ignore")
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "aitrace_viewer", "serve", "--port", str(self.port),
+             "--db", f"sqlite:///{folder / 'logs.db'}", *extra],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+        deadline = time.monotonic() + 60
+        while self.get("/api/health") is None:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"aitrace serve exited early:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"aitrace serve did not answer within 60 s:\n{self.output()}")
+            time.sleep(0.05)
+
+    def get(self, path: str) -> Any:
+        """The JSON answer to ``GET path``, or None when the server answers 404 or not at all."""
+        request = urllib.request.Request(self.url + path)
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+        except OSError:
+            return None
+
+    def trace(self, trace_id: str) -> dict[str, Any] | None:
+        """The trace as the API gives it (``summary``, ``spans``, ``records``), or None while unknown."""
+        found: dict[str, Any] | None = self.get(f"/api/traces/{trace_id}")
+        return found
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def aitrace_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AitraceServer]:
+    """One real ``aitrace serve`` shared by a test module."""
+    server = AitraceServer(tmp_path_factory.mktemp("server"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def poll(predicate: Callable[[], Any], deadline: float) -> Any:
+    """Call ``predicate`` until it answers something truthy or ``time.monotonic()`` passes ``deadline``;
+    the last answer."""
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.01)

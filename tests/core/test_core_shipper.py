@@ -132,22 +132,40 @@ def test_500_is_not_retried_but_kept_in_the_spill_file(sink: Sink, tmp_path: Pat
 
 
 @pytest.mark.parametrize("status", [400, 413, 422])
-def test_4xx_is_not_retried_and_counted_as_rejected(status: int, sink: Sink, tmp_path: Path) -> None:
-    sink.script = [(status, {})]
+def test_a_4xx_naming_a_record_refuses_that_record_only(status: int, sink: Sink, tmp_path: Path) -> None:
+    sink.decide = lambda records: next(
+        ((status, {"error": f"record {i}: bad", "index": i}) for i, r in enumerate(records) if r.get("bad")),
+        None,
+    )
+    shipper = Shipper(sink.url, flush_interval=0.05, spill_dir=tmp_path)
+    for i in range(4):
+        shipper.write(_line(i, bad=True) if i == 2 else _line(i))
+    assert shipper.flush(timeout=20)
+    shipper.shutdown()
+
+    assert [r["seq"] for r in sink.accepted()] == [0, 1, 3]
+    stats = shipper.stats()
+    assert (stats["sent"], stats["rejected"], stats["retries"], stats["spilled"]) == (3, 1, 0, 0)
+    kept = list(tmp_path.rglob("*.rejected"))
+    assert [r["seq"] for f in kept for r in _read_jsonl(f)] == [2]
+    assert not list(tmp_path.rglob("*.jsonl"))  # nothing else was kept back
+
+
+def test_a_400_about_the_request_is_not_retried_and_the_batch_is_kept(sink: Sink, tmp_path: Path) -> None:
+    sink.script = [(400, {})]  # no record named: the request itself (a header, the encoding)
     shipper = Shipper(sink.url, flush_interval=0.05, spill_dir=tmp_path)
     for i in range(3):
         shipper.write(_line(i))
     assert shipper.flush(timeout=20)
-    shipper.write(_line(3))  # the shipper keeps working after a rejection
+    shipper.write(_line(3))  # the shipper keeps working after it
     assert shipper.flush(timeout=20)
     shipper.shutdown()
 
-    assert [r.status for r in sink.requests] == [status, 200]
+    assert [r.status for r in sink.requests] == [400, 200]
     assert [r["seq"] for r in sink.accepted()] == [3]
-    stats = shipper.stats()
-    assert stats["rejected"] == 3
-    assert stats["retries"] == 0
-    assert not list(tmp_path.rglob("*.jsonl"))  # a rejected batch is not spilled either
+    assert shipper.spill_path is not None
+    assert [r["seq"] for r in _read_jsonl(shipper.spill_path)] == [0, 1, 2]
+    assert shipper.stats()["retries"] == 0
 
 
 def test_server_down_never_blocks_and_the_spill_file_holds_every_record(
