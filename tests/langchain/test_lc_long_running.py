@@ -202,10 +202,6 @@ def _process(args: list[str], env: dict[str, str], log: Path, ready_url: str) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the shipper fix of issue 9 item 1: records reach the target within flush_interval",
-)
 def test_asgi_app_traces_appear_on_a_real_server_while_it_runs(tmp_path: Path) -> None:
     """No flush, no exit: each request's trace is on the server, finished, soon after the request."""
     server_port, app_port = _free_port(), _free_port()
