@@ -219,14 +219,15 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
         thread_id,
         incomplete,
     ) = row[:20]
+    running = status == "running"  # (rows written before running traces had no duration carry one)
     return {
         "trace_id": trace_id,
         "root_name": root_name,
         "root_kind": root_kind,
         "service": service,
         "start": format_ts(start_us),
-        "end": format_ts(end_us),
-        "duration_ms": duration_ms,
+        "end": None if running else format_ts(end_us),
+        "duration_ms": None if running else duration_ms,
         "span_count": span_count,
         "record_count": record_count,
         "error_count": error_count,
@@ -542,11 +543,11 @@ class Store:
                     any_service,
                 ) = row
                 root = roots.get(trace_id)
-                if root is None:
+                if root is None:  # the root's records have not arrived yet: still running
                     root_span_id = root_name = root_kind = None
                     status, service, ended = "running", any_service, False
                     end_us = max_end if max_end is not None else last_us
-                    duration = None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                    duration = None
                 else:
                     (
                         _t,
@@ -566,11 +567,12 @@ class Store:
                     end_us = root_end if ended else last_us
                     if not has_start and not has_end and span_count == 1:  # log lines outside any span
                         root_kind, status, end_us, open_spans = "log", "ok", last_us, 0
-                    duration = (
-                        root_dur
-                        if ended and root_dur is not None
-                        else (None if start_us is None or end_us is None else (end_us - start_us) / 1000.0)
-                    )
+                    if status == "running":  # no end yet: no duration (the pages count the time elapsed)
+                        duration = None
+                    elif root_dur is not None:
+                        duration = root_dur
+                    else:
+                        duration = None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
                     service = service or any_service
                 out.append(
                     {

@@ -95,7 +95,7 @@ function listPage() {
       const data = await getJson(`/api/traces?${q}`);
       if (!append) { clear(body); rowsById.clear(); }
       for (const s of data.traces || []) {
-        const tr = traceRow(s, href);
+        const tr = traceRow(s, href, { live: true });
         rowsById.set(s.trace_id, tr);
         body.appendChild(tr);
       }
@@ -131,7 +131,7 @@ function listPage() {
       try { s = JSON.parse(ev.data); } catch { return; }
       if (!s || typeof s.trace_id !== "string" || !TRACE_ID_RE.test(s.trace_id)) return;
       if (params.get("q") || !summaryMatches(s, params)) return;
-      const tr = traceRow(s, href);
+      const tr = traceRow(s, href, { live: true });
       const old = rowsById.get(s.trace_id);
       if (old) old.replaceWith(tr);
       else body.insertBefore(tr, body.firstChild);
@@ -153,8 +153,8 @@ function exportLinks(id) {
 function openTrace(root, headerEl, records, summary, { served, onSelect, built = null, keep = null }) {
   const tree = built || buildTree(records);
   const sum = summary || summarize(tree);
-  if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
-  const view = mountTraceView(root, tree, { threadHref: served ? threadHref : null, onSelect, keep });
+  if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { live: served, threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
+  const view = mountTraceView(root, tree, { live: served, threadHref: served ? threadHref : null, onSelect, keep });
   const want = hashParams().get("span");
   if (!keep && want && !view.select(want, { updateHash: false })) setStatus(`Span ${want} is not in this trace.`, "error");
   return view;

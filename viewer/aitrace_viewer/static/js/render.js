@@ -1,5 +1,5 @@
 // The detail panel: a span's lenses, its other fields as a JSON tree, and its records.
-import { h, fmtDuration, fmtInt, fmtCost, fmtTime, copyText, download, flash } from "./dom.js";
+import { h, fmtDuration, fmtInt, fmtCost, fmtTime, copyText, download, flash, ticking } from "./dom.js";
 import {
   lensesFor, claimedKeys, field, hasField, normalizeMessages, tokenFigures, firstField, TTFT_KEYS,
 } from "./lenses.js";
@@ -202,7 +202,8 @@ export function renderSpanDetail(span, ctx) {
     h("div", { class: "chips" },
       chip(span.kind, `kind kind-${span.kind.replace(/[^a-z_]/gi, "")}`),
       chip(span.status, `status ${statusCls}`),
-      chip(fmtDuration(span.duration), "chip-latency", "duration"),
+      span.running ? chip(ctx.live ? ticking(span.start, "", span.end - span.start) : "no end yet", "chip-latency", "running: time elapsed so far")
+        : chip(fmtDuration(span.duration), "chip-latency", "duration"),
       Number.isFinite(span.start) ? chip(`starts +${fmtDuration(span.start - ctx.tree.start)}`, "", fmtTime(span.start)) : null,
       span.incomplete ? chip("incomplete", "status status-running", "the span has no end record of its own") : null,
       span.orphan ? chip("parent missing", "status status-running", `parent ${span.parentId} is not in this trace`) : null,

@@ -1,7 +1,8 @@
 // The trace view: a virtualized span tree (only visible rows are in the DOM) with waterfall bars, and the
 // detail panel. Used by the served trace page, the no-server viewer and the exported HTML file.
-import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime } from "./dom.js";
+import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime, onTick } from "./dom.js";
 import { visibleRows, defaultExpanded, ancestors } from "./tree.js";
+import { durationOf } from "./listview.js";
 import { field, toolSpansByCallId, callersByCallId } from "./lenses.js";
 import { renderSpanDetail, renderRecordDetail } from "./render.js";
 
@@ -13,7 +14,7 @@ function statusClass(s) {
 }
 
 /** The header line of a trace: its summary figures (shape of docs/api.md's summary). */
-export function traceSummaryHeader(summary, { threadHref = null, exportLinks = null } = {}) {
+export function traceSummaryHeader(summary, { threadHref = null, exportLinks = null, live = false } = {}) {
   const item = (label, value, cls = "") => h("div", { class: `fig ${cls}`.trim() }, h("span", { class: "fig-label" }, label), h("span", { class: "fig-value" }, value));
   const tokens = summary.total_tokens ?? ((summary.input_tokens ?? 0) + (summary.output_tokens ?? 0) || null);
   const thread = summary.thread_id;
@@ -23,7 +24,7 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
       item("status", summary.status ?? "–", statusClass(summary.status)),
       item("service", summary.service ?? "–"),
       item("started", summary.start ? fmtTime(summary.start) : "–"),
-      item("duration", fmtDuration(summary.duration_ms)),
+      item("duration", durationOf(summary, live)),
       item("spans", fmtInt(summary.span_count)),
       item("errors", fmtInt(summary.error_count), summary.error_count ? "status-error" : ""),
       item("tokens", tokens === null ? "–" : `${fmtInt(tokens)} (${fmtInt(summary.input_tokens)} in / ${fmtInt(summary.output_tokens)} out)`),
@@ -51,6 +52,13 @@ export function mountTraceView(root, tree, opts = {}) {
   let rows = [];
   let selected = null; // {span, rec|null}
   let frame = 0;
+  // A live page of a trace whose root is still running: running spans count up and the waterfall is scaled
+  // to now, four times a second. Elsewhere (a file, a finished trace) a span with no end has no duration.
+  const live = !!opts.live && tree.roots.some((r) => r.running);
+  let now = Date.now();
+  const endOf = (span) => (span.running && live ? Math.max(now, span.end) : span.end);
+  const total = () => (live ? Math.max(tree.end, now) - tree.start : tree.duration) || 1;
+  const durText = (span) => (span.running ? (live ? fmtDuration(endOf(span) - span.start) : "running") : fmtDuration(span.duration));
 
   const spacer = h("div", { id: "tree-spacer", class: "tree-spacer" });
   const scroller = h("div", { id: "tree-scroll", class: "tree-scroll", role: "tree", tabindex: "0", "aria-label": "spans" }, spacer);
@@ -60,7 +68,7 @@ export function mountTraceView(root, tree, opts = {}) {
   const find = h("input", { type: "search", class: "tree-find", placeholder: "find span…", title: "Enter: the next span whose name contains this", "aria-label": "find a span by name" });
   const findNote = h("span", { class: "muted find-note", "aria-live": "polite" });
   const axis = h("div", { class: "axis" }, [0, 0.25, 0.5, 0.75, 1].map((f) =>
-    h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(tree.duration * f))));
+    h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(total() * f))));
   const detail = h("aside", { id: "detail", class: "detail", "aria-live": "polite" },
     h("p", { class: "muted detail-empty" }, "Select a span to see its details. Keys: ↑ ↓ move, → ← open and close, Enter toggles."));
   const layout = h("div", { class: "trace-layout" },
@@ -78,6 +86,7 @@ export function mountTraceView(root, tree, opts = {}) {
     toolSpans: toolSpansByCallId(tree),
     callers: callersByCallId(tree),
     threadHref: opts.threadHref || null,
+    live,
     select: (id, o) => select(id, o),
   };
 
@@ -93,15 +102,34 @@ export function mountTraceView(root, tree, opts = {}) {
     return -1;
   }
 
-  function bar(span) {
-    const total = tree.duration || 1;
-    const left = Math.max(0, Math.min(1, (span.start - tree.start) / total));
-    const width = Math.max(0, Math.min(1 - left, (span.duration || 0) / total));
-    const b = h("div", { class: `bar ${statusClass(span.status)} kind-${span.kind.replace(/[^a-z_]/gi, "")}` });
+  function place(b, span) {
+    const scale = total();
+    const left = Math.max(0, Math.min(1, (span.start - tree.start) / scale));
+    const length = span.running ? endOf(span) - span.start : span.duration;
+    const width = Math.max(0, Math.min(1 - left, (length || 0) / scale));
     b.style.left = `${left * 100}%`;
     b.style.width = `max(2px, ${width * 100}%)`;
+  }
+
+  function bar(span) {
+    const b = h("div", { class: `bar ${statusClass(span.status)} kind-${span.kind.replace(/[^a-z_]/gi, "")}` });
+    place(b, span);
     return h("div", { class: "waterfall" }, b);
   }
+
+  /** A tick of a live trace: the axis and the visible rows' bars rescaled to now, running spans' times. */
+  function tick(t) {
+    now = t;
+    axis.querySelectorAll(".tick").forEach((el) => { const f = Number(el.dataset.key); if (f) el.textContent = fmtDuration(total() * f); });
+    for (const el of spacer.children) {
+      const row = rows[Number(el.dataset.row)];
+      if (!row || row.type !== "span") continue;
+      const b = el.querySelector(".bar");
+      if (b) place(b, row.span);
+      if (row.span.running) el.querySelector(".dur").textContent = durText(row.span);
+    }
+  }
+  const stopTicking = live ? onTick(tick) : () => {};
 
   function renderRow(i) {
     const row = rows[i];
@@ -123,7 +151,7 @@ export function mountTraceView(root, tree, opts = {}) {
         span.status === "error" ? h("span", { class: "flag flag-error", title: "this span failed" }, "error")
           : span.errorBelow ? h("span", { class: "flag flag-below", title: "a span under this one failed" }, "!") : null,
         span.status !== "ok" && span.status !== "error" && span.status !== "log" ? h("span", { class: `flag ${statusClass(span.status)}` }, span.status) : null,
-        h("span", { class: "dur" }, fmtDuration(span.duration))),
+        h("span", { class: `dur${span.running ? " running-time" : ""}` }, durText(span))),
       bar(span));
     } else {
       const rec = row.rec;
@@ -307,6 +335,7 @@ export function mountTraceView(root, tree, opts = {}) {
     collapseAll: () => collapseBtn.click(),
     rowCount: () => rows.length,
     destroy() {
+      stopTicking();
       window.removeEventListener("resize", schedule);
       clear(root);
     },

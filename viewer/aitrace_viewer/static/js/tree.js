@@ -67,7 +67,7 @@ function newSpan(id) {
     start: NaN, end: NaN, duration: NaN,
     startRec: null, endRec: null, logs: [], children: [], items: [],
     attrs: Object.create(null), depth: 0, order: 0,
-    error: false, errorBelow: false, orphan: false, incomplete: false,
+    error: false, errorBelow: false, orphan: false, incomplete: false, running: false,
   };
 }
 
@@ -124,11 +124,13 @@ export function buildTree(records) {
       if (Number.isFinite(span.end) && typeof dur === "number") span.start = span.end - dur;
       else if (span.logs.length) span.start = span.logs[0].t;
     }
+    // Started and not ended: no duration yet (a live page counts the time elapsed); `end` is the last record.
+    span.running = !!span.startRec && !span.endRec && typeof dur !== "number";
     if (!Number.isFinite(span.end)) {
       if (typeof dur === "number" && Number.isFinite(span.start)) span.end = span.start + dur;
       else span.end = span.logs.length ? span.logs[span.logs.length - 1].t : span.start;
     }
-    span.duration = typeof dur === "number" ? dur : Math.max(0, span.end - span.start);
+    span.duration = typeof dur === "number" ? dur : span.running ? NaN : Math.max(0, span.end - span.start);
     const status = span.attrs.status;
     span.status = typeof status === "string" ? status : (span.endRec ? "ok" : (span.startRec ? "running" : "log"));
     span.incomplete = span.attrs.incomplete === true || (!!span.startRec && !span.endRec);
@@ -271,8 +273,8 @@ export function summarize(tree) {
     root_kind: root ? root.kind : null,
     service: root ? root.service : null,
     start: Number.isFinite(tree.start) ? new Date(tree.start).toISOString() : null,
-    end: Number.isFinite(tree.end) ? new Date(tree.end).toISOString() : null,
-    duration_ms: root && Number.isFinite(root.duration) ? root.duration : tree.duration,
+    end: root && root.running ? null : Number.isFinite(tree.end) ? new Date(tree.end).toISOString() : null,
+    duration_ms: root && root.running ? null : root && Number.isFinite(root.duration) ? root.duration : tree.duration,
     span_count: tree.order.filter((s) => s.kind !== "log").length,
     record_count: records,
     error_count: errors,
