@@ -175,7 +175,8 @@ def main() -> None:
                     t = time.perf_counter()
                     server.ingest(recs)
                     print(
-                        f"ingested {len(recs):,} records ({spans:,} spans) in {time.perf_counter() - t:.1f} s",
+                        f"ingested {len(recs):,} records ({spans:,} spans) "
+                        f"in {time.perf_counter() - t:.1f} s",
                         file=sys.stderr,
                     )
                     runs = [
@@ -217,7 +218,8 @@ def main() -> None:
         print(
             f"{spans:>8,} {n_recs:>8,} {r['first']:>8.0f} ms {r['decoded'] / 1e6:>7.1f} MB "
             f"{r['wire'] / 1e6:>7.1f} MB {r['rss_before']:>7.0f} MiB {r['rss_peak']:>4.0f} MiB "
-            f"{r['median']:>10.1f} ms {r['p95']:>4.1f} ms {r['worst']:>4.0f} ms {r['rows']:>7,} {r['in_dom']:>11,}"
+            f"{r['median']:>10.1f} ms {r['p95']:>4.1f} ms {r['worst']:>4.0f} ms {r['rows']:>7,} "
+            f"{r['in_dom']:>11,}"
         )
     if files:
         print(f"\nfrom records, no server (first rows, median of {args.runs})\n")

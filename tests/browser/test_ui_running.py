@@ -1,4 +1,4 @@
-"""A trace still running, written by a real process that holds its root span open: the pages count its time."""
+"""A trace still running, written by a real process holding its root span open: the pages count its time."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ class Holder:
 
     def end(self) -> float:
         """End the span; returns the seconds it was held open at least."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
         held = time.monotonic() - self.opened
         self.proc.stdin.write("\n")
         self.proc.stdin.flush()

@@ -128,9 +128,9 @@ def big_trace(n_spans: int, *, seed: int = 1, trace_id: str | None = None) -> li
 
 
 def agent_loop_trace(n_spans: int, *, trace_id: str) -> list[dict[str, Any]]:
-    """A LangGraph agent that looped for ``n_spans`` spans: the graph holds one ``agent`` and one ``tools`` node
-    per turn (model call under a chain under the agent node, a tool and a helper function under the tools node),
-    so the root is wide and every turn a small subtree, like a long ReAct loop. Five spans per turn."""
+    """A LangGraph agent that looped for ``n_spans`` spans, six a turn: the graph holds one ``agent`` node (a
+    chain, a model call under it) and one ``tools`` node (a tool, a helper function under it) per turn, so the
+    root is wide and every turn a small subtree, like a long ReAct loop."""
     b = _Builder(trace_id, service="loop-agent")
     root = b.new_span_id()
     b.start(root, None, "LangGraph", "graph", 0.0, input={"messages": [{"role": "user", "content": "go"}]})
