@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ._derive import SpanDelta, format_ts, parse_ts, search_text, span_deltas
 from ._engine import make_engines, sqlite_file, upgrade
+from ._tree import TREE_SPAN_SQL, compact_tree
 
 __all__ = ["IngestResult", "Store", "TraceFilters"]
 
@@ -572,7 +573,9 @@ class Store:
                     elif root_dur is not None:
                         duration = root_dur
                     else:
-                        duration = None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                        duration = (
+                            None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                        )
                     service = service or any_service
                 out.append(
                     {
@@ -807,6 +810,60 @@ class Store:
                 b"]}",
             )
         )
+
+    def trace_size(self, trace_id: str) -> tuple[int, int] | None:
+        """``(span_count, record_count)`` of a trace, or None when there is no such trace."""
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT span_count, record_count FROM traces WHERE trace_id = :t AND start_us IS NOT NULL"
+                ),
+                {"t": trace_id},
+            ).first()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def trace_tree_json(self, trace_id: str) -> bytes | None:
+        """The compact span tree (store/_tree.py): every span, none of the records."""
+        p = "%s" if self.pg else "?"
+        with self.reader.begin() as conn:  # one snapshot for both reads
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = {p}", (trace_id,))
+                summary = cursor.fetchone()
+                if summary is None or summary[5] is None:
+                    return None
+                t0_us = int(summary[5])
+                cursor.execute(TREE_SPAN_SQL.format(p=p), (t0_us, t0_us, t0_us, trace_id))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        return compact_tree(summary_from_row(summary), t0_us, rows)
+
+    def span_records(self, trace_id: str, span_id: str, limit: int = 2000) -> tuple[list[str], bool]:
+        """One span's stored records (raw JSON text) in time order, the first ``limit`` of them plus its end
+        record when that is past the limit; and whether some were left out."""
+        p = "%s" if self.pg else "?"
+        head = f"SELECT raw FROM records WHERE trace_id = {p} AND span_id = {p}"
+        with self.reader.begin() as conn:
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(f"{head} ORDER BY ts_us, seq, id LIMIT {p}", (trace_id, span_id, limit + 1))
+                raws = [row[0] for row in cursor.fetchall()]
+                more = len(raws) > limit
+                if more:
+                    del raws[limit:]
+                    cursor.execute(
+                        f"{head} AND event = 'span_end' ORDER BY ts_us DESC, seq DESC, id DESC LIMIT 1",
+                        (trace_id, span_id),
+                    )
+                    raws += [row[0] for row in cursor.fetchall() if row[0] not in raws]
+            finally:
+                cursor.close()
+        return raws, more
 
     def trace_records(self, trace_id: str) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:

@@ -227,7 +227,8 @@ export function renderSpanDetail(span, ctx) {
   dlAll.addEventListener("click", () => download(`span-${span.id}.jsonl`, recs.map((r) => JSON.stringify(r)).join("\n") + "\n", "application/x-ndjson"));
   sections.push(h("section", { class: "lens lens-records" }, h("h3", null, `records (${recs.length})`, " ", dlAll),
     recs.slice(0, 500).map((r, i) => recordRow(r, i, span, ctx)),
-    recs.length > 500 ? h("p", { class: "muted" }, `${recs.length - 500} more records: download all to see them`) : null));
+    recs.length > 500 ? h("p", { class: "muted" }, `${recs.length - 500} more records: download all to see them`) : null,
+    span.more ? h("p", { class: "muted records-more" }, `This span has ${span.recordCount} records; the first ones and its end are shown (export the trace for all).`) : null));
   return h("div", { class: "detail-inner" }, head, sections);
 }
 

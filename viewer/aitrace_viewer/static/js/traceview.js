@@ -1,7 +1,7 @@
 // The trace view: a virtualized span tree (only visible rows are in the DOM) with waterfall bars, and the
 // detail panel. Used by the served trace page, the no-server viewer and the exported HTML file.
 import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime, onTick } from "./dom.js";
-import { visibleRows, defaultExpanded, ancestors } from "./tree.js";
+import { visibleRows, defaultExpanded, ancestors, addSpanRecords } from "./tree.js";
 import { durationOf } from "./listview.js";
 import { field, toolSpansByCallId, callersByCallId } from "./lenses.js";
 import { renderSpanDetail, renderRecordDetail } from "./render.js";
@@ -38,7 +38,9 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
 
 /**
  * Mount the tree + detail view into `root`. Returns {select(id), expandAll(), collapseAll(), destroy()}.
- * opts: {threadHref(id) → href|null, onSelect(spanId)}.
+ * opts: {threadHref(id) → href|null, onSelect(spanId), live, loadSpan(span) → Promise<{records, more}>}.
+ * A tree built without records (spantree.js) gets a span's records through `loadSpan` when the span is
+ * selected or opened; its log lines then show as rows under it.
  */
 export function mountTraceView(root, tree, opts = {}) {
   // opts.keep: the state of the view this one replaces (live updates): which spans were open, the selection
@@ -52,6 +54,9 @@ export function mountTraceView(root, tree, opts = {}) {
   let rows = [];
   let selected = null; // {span, rec|null}
   let frame = 0;
+  let destroyed = false;
+  const loading = new Map(); // span id → Promise, while its records are on their way
+  const hasKids = (span) => span.items.length > 0 || (!span.loaded && span.logCount > 0);
   // A live page of a trace whose root is still running: running spans count up and the waterfall is scaled
   // to now, four times a second. Elsewhere (a file, a finished trace) a span with no end has no duration.
   const live = !!opts.live && tree.roots.some((r) => r.running);
@@ -138,14 +143,14 @@ export function mountTraceView(root, tree, opts = {}) {
     let el;
     if (row.type === "span") {
       const open = expanded.has(span.id);
-      const hasKids = span.items.length > 0;
+      const kids = hasKids(span);
       el = h("div", {
         class: `row span-row ${statusClass(span.status)}${isSel ? " selected" : ""}${span.errorBelow ? " error-below" : ""}`,
         role: "treeitem", "aria-level": String(row.depth + 1), "aria-selected": isSel ? "true" : "false",
-        "aria-expanded": hasKids ? String(open) : null, "data-row": String(i), "data-span": span.id, id: `row-${i}`,
+        "aria-expanded": kids ? String(open) : null, "data-row": String(i), "data-span": span.id, id: `row-${i}`,
       },
       h("div", { class: "cell-name" },
-        h("span", { class: `twisty${hasKids ? "" : " leaf"}`, "data-row": String(i) }, hasKids ? (open ? "▾" : "▸") : "·"),
+        h("span", { class: `twisty${kids ? "" : " leaf"}`, "data-row": String(i) }, kids ? (open ? "▾" : "▸") : "·"),
         h("span", { class: `kind kind-${span.kind.replace(/[^a-z_]/gi, "")}` }, span.kind),
         h("span", { class: "name" }, span.name),
         span.status === "error" ? h("span", { class: "flag flag-error", title: "this span failed" }, "error")
@@ -202,10 +207,42 @@ export function mountTraceView(root, tree, opts = {}) {
     else if (top + ROW_HEIGHT > scroller.scrollTop + h0) scroller.scrollTop = top + ROW_HEIGHT - h0;
   }
 
+  /** Fetch a span's records (a tree built without them); redraw its rows and, if selected, the detail. */
+  function ensureLoaded(span) {
+    if (span.loaded || !opts.loadSpan || loading.has(span.id)) return;
+    const done = () => {
+      loading.delete(span.id);
+      if (destroyed) return;
+      refresh();
+      if (selected && selected.span === span && !selected.rec) showDetail();
+    };
+    loading.set(span.id, Promise.resolve().then(() => opts.loadSpan(span)).then(({ records, more }) => {
+      addSpanRecords(tree, span, records, more);
+      span.loadError = null;
+      done();
+    }, (e) => {
+      span.loadError = String(e && e.message || e);
+      done();
+    }));
+  }
+
   function showDetail() {
     clear(detail);
     if (!selected) return;
-    detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, selected.span, ctx) : renderSpanDetail(selected.span, ctx));
+    const span = selected.span;
+    if (!selected.rec && !span.loaded) {
+      detail.appendChild(h("div", { class: "detail-inner" },
+        h("header", { class: "detail-head" }, h("h2", null, span.name)),
+        span.loadError ? h("p", { class: "page-status error" }, `Could not load this span's records: ${span.loadError}`)
+          : h("p", { class: "muted detail-loading" }, "Loading the span's records…")));
+      if (!span.loadError) ensureLoaded(span);
+      return;
+    }
+    if (tree.lazy) { // the links between spans known so far (spans get their fields when they are opened)
+      ctx.toolSpans = toolSpansByCallId(tree);
+      ctx.callers = callersByCallId(tree);
+    }
+    detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, span, ctx) : renderSpanDetail(span, ctx));
     detail.scrollTop = 0;
   }
 
@@ -239,8 +276,9 @@ export function mountTraceView(root, tree, opts = {}) {
   }
 
   function toggle(span, open = !expanded.has(span.id)) {
-    if (!span.items.length) return;
+    if (!hasKids(span)) return;
     if (open) expanded.add(span.id); else expanded.delete(span.id);
+    if (open) ensureLoaded(span);
     refresh();
   }
 
@@ -271,7 +309,7 @@ export function mountTraceView(root, tree, opts = {}) {
       case "PageDown": selectRow(Math.min(rows.length - 1, i + Math.floor(scroller.clientHeight / ROW_HEIGHT))); break;
       case "PageUp": selectRow(Math.max(0, i - Math.floor(scroller.clientHeight / ROW_HEIGHT))); break;
       case "ArrowRight":
-        if (row && row.type === "span" && row.span.items.length && !expanded.has(row.span.id)) toggle(row.span, true);
+        if (row && row.type === "span" && hasKids(row.span) && !expanded.has(row.span.id)) toggle(row.span, true);
         else selectRow(Math.min(rows.length - 1, i + 1));
         break;
       case "ArrowLeft":
@@ -335,6 +373,7 @@ export function mountTraceView(root, tree, opts = {}) {
     collapseAll: () => collapseBtn.click(),
     rowCount: () => rows.length,
     destroy() {
+      destroyed = true;
       stopTicking();
       window.removeEventListener("resize", schedule);
       clear(root);

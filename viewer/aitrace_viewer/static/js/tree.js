@@ -61,13 +61,15 @@ export function groupByTrace(records) {
   return groups;
 }
 
-function newSpan(id) {
+/** An empty span; `loaded` is false for a span of a tree built without its records (spantree.js). */
+export function newSpan(id) {
   return {
     id, parentId: null, name: null, kind: null, status: null, service: null,
     start: NaN, end: NaN, duration: NaN,
     startRec: null, endRec: null, logs: [], children: [], items: [],
     attrs: Object.create(null), depth: 0, order: 0,
     error: false, errorBelow: false, orphan: false, incomplete: false, running: false,
+    loaded: true, logCount: 0, recordCount: 0, more: false,
   };
 }
 
@@ -81,65 +83,86 @@ function compareBy(a, b) {
   return (a.t - b.t) || (a.seq - b.seq);
 }
 
+/** Fill a span's derived fields (name, kind, times, status, flags) from its start/end records and logs. */
+export function finishSpan(span) {
+  if (span.startRec) mergeAttrs(span.attrs, span.startRec);
+  if (span.endRec) mergeAttrs(span.attrs, span.endRec);
+  const name = span.attrs.span_name;
+  span.name = typeof name === "string" && name ? name : (span.logs.length ? String(own(span.logs[0].rec, "event")) : span.id);
+  span.kind = typeof span.attrs.span_kind === "string" ? span.attrs.span_kind : (span.startRec || span.endRec ? "span" : "log");
+  const dur = span.attrs.duration_ms;
+  if (!Number.isFinite(span.start)) {
+    if (Number.isFinite(span.end) && typeof dur === "number") span.start = span.end - dur;
+    else if (span.logs.length) span.start = span.logs[0].t;
+  }
+  // Started and not ended: no duration yet (a live page counts the time elapsed); `end` is the last record.
+  span.running = !!span.startRec && !span.endRec && typeof dur !== "number";
+  if (!Number.isFinite(span.end)) {
+    if (typeof dur === "number" && Number.isFinite(span.start)) span.end = span.start + dur;
+    else span.end = span.logs.length ? span.logs[span.logs.length - 1].t : span.start;
+  }
+  span.duration = typeof dur === "number" ? dur : span.running ? NaN : Math.max(0, span.end - span.start);
+  const status = span.attrs.status;
+  span.status = typeof status === "string" ? status : (span.endRec ? "ok" : (span.startRec ? "running" : "log"));
+  span.incomplete = span.attrs.incomplete === true || (!!span.startRec && !span.endRec);
+  span.error = span.status === "error" || hasErrorLog(span);
+  span.logs.sort(compareBy);
+}
+
+function hasErrorLog(span) {
+  return span.logs.some((l) => {
+    const lv = own(l.rec, "level");
+    return lv === "error" || lv === "critical";
+  });
+}
+
 /**
- * Build the tree of one trace. Returns
- * {traceId, spans: Map<id, span>, roots: span[], start, end, duration, records, order: span[] (pre-order)}.
+ * Give a span of a tree built without records (spantree.js) its records, as fetched for it alone: its fields,
+ * start and end records and log lines (its figures stay those of the tree). `more`: some were left out.
+ */
+export function addSpanRecords(tree, span, records, more = false) {
+  span.startRec = null;
+  span.endRec = null;
+  span.logs = [];
+  span.attrs = Object.create(null);
+  records.forEach((rec, index) => {
+    if (!rec || typeof rec !== "object") return;
+    const event = own(rec, "event");
+    if (!span.service && typeof own(rec, "service") === "string") span.service = rec.service;
+    if (event === SPAN_START && !span.startRec) span.startRec = rec;
+    else if (event === SPAN_END && !span.endRec) span.endRec = rec;
+    else span.logs.push({ rec, t: parseTime(own(rec, "timestamp")), seq: typeof own(rec, "seq") === "number" ? rec.seq : index });
+  });
+  if (span.startRec) mergeAttrs(span.attrs, span.startRec);
+  if (span.endRec) mergeAttrs(span.attrs, span.endRec);
+  span.logs.sort(compareBy);
+  if (hasErrorLog(span)) {
+    span.error = true;
+    const seen = new Set();
+    for (let p = tree.spans.get(span.parentId); p && !seen.has(p); p = tree.spans.get(p.parentId)) {
+      seen.add(p);
+      p.errorBelow = true;
+    }
+  }
+  span.items = spanItems(span);
+  span.more = more;
+  span.loaded = true;
+}
+
+/** A span's rows under it: child spans and its log records, interleaved by time. */
+export function spanItems(span) {
+  const items = span.children.map((c) => ({ type: "span", t: c.start, seq: -1, span: c }));
+  for (const l of span.logs) items.push({ type: "log", t: l.t, seq: l.seq, rec: l.rec, span });
+  items.sort((a, b) => (a.t - b.t) || (a.seq - b.seq));
+  return items;
+}
+
+/**
+ * Link spans (a Map id → span) into a tree: children sorted by start, a pre-order walk, error flags carried up,
+ * each span's items (child spans and log records interleaved by time). Returns {roots, order}.
  * Spans whose parent is missing become roots flagged `orphan`; a parent cycle is broken the same way.
  */
-export function buildTree(records) {
-  const spans = new Map();
-  let minT = Infinity;
-  let maxT = -Infinity;
-  let traceId = null;
-  records.forEach((rec, index) => {
-    const sid = typeof own(rec, "span_id") === "string" ? rec.span_id : "(no span id)";
-    if (traceId === null && typeof own(rec, "trace_id") === "string") traceId = rec.trace_id;
-    let span = spans.get(sid);
-    if (!span) spans.set(sid, (span = newSpan(sid)));
-    const t = parseTime(own(rec, "timestamp"));
-    const seq = typeof own(rec, "seq") === "number" ? rec.seq : index;
-    if (Number.isFinite(t)) { if (t < minT) minT = t; if (t > maxT) maxT = t; }
-    const pid = own(rec, "parent_span_id");
-    if (typeof pid === "string" && pid && !span.parentId) span.parentId = pid;
-    if (!span.service && typeof own(rec, "service") === "string") span.service = rec.service;
-    const event = own(rec, "event");
-    if (event === SPAN_START && !span.startRec) {
-      span.startRec = rec;
-      span.start = t;
-    } else if (event === SPAN_END && !span.endRec) {
-      span.endRec = rec;
-      span.end = t;
-    } else {
-      span.logs.push({ rec, t, seq });
-    }
-  });
-  for (const span of spans.values()) {
-    if (span.startRec) mergeAttrs(span.attrs, span.startRec);
-    if (span.endRec) mergeAttrs(span.attrs, span.endRec);
-    const name = span.attrs.span_name;
-    span.name = typeof name === "string" && name ? name : (span.logs.length ? String(own(span.logs[0].rec, "event")) : span.id);
-    span.kind = typeof span.attrs.span_kind === "string" ? span.attrs.span_kind : (span.startRec || span.endRec ? "span" : "log");
-    const dur = span.attrs.duration_ms;
-    if (!Number.isFinite(span.start)) {
-      if (Number.isFinite(span.end) && typeof dur === "number") span.start = span.end - dur;
-      else if (span.logs.length) span.start = span.logs[0].t;
-    }
-    // Started and not ended: no duration yet (a live page counts the time elapsed); `end` is the last record.
-    span.running = !!span.startRec && !span.endRec && typeof dur !== "number";
-    if (!Number.isFinite(span.end)) {
-      if (typeof dur === "number" && Number.isFinite(span.start)) span.end = span.start + dur;
-      else span.end = span.logs.length ? span.logs[span.logs.length - 1].t : span.start;
-    }
-    span.duration = typeof dur === "number" ? dur : span.running ? NaN : Math.max(0, span.end - span.start);
-    const status = span.attrs.status;
-    span.status = typeof status === "string" ? status : (span.endRec ? "ok" : (span.startRec ? "running" : "log"));
-    span.incomplete = span.attrs.incomplete === true || (!!span.startRec && !span.endRec);
-    span.error = span.status === "error" || span.logs.some((l) => {
-      const lv = own(l.rec, "level");
-      return lv === "error" || lv === "critical";
-    });
-    span.logs.sort(compareBy);
-  }
+export function linkTree(spans) {
   // Link children; a missing parent makes a root.
   const roots = [];
   for (const span of spans.values()) {
@@ -181,11 +204,45 @@ export function buildTree(records) {
   for (let i = order.length - 1; i >= 0; i--) {
     const span = order[i];
     for (const c of span.children) if (c.error || c.errorBelow) span.errorBelow = true;
-    const items = span.children.map((c) => ({ type: "span", t: c.start, seq: -1, span: c }));
-    for (const l of span.logs) items.push({ type: "log", t: l.t, seq: l.seq, rec: l.rec, span });
-    items.sort((a, b) => (a.t - b.t) || (a.seq - b.seq));
-    span.items = items;
+    span.items = spanItems(span);
   }
+  return { roots, order };
+}
+
+/**
+ * Build the tree of one trace. Returns
+ * {traceId, spans: Map<id, span>, roots: span[], start, end, duration, records, order: span[] (pre-order)}.
+ * Spans whose parent is missing become roots flagged `orphan`; a parent cycle is broken the same way.
+ */
+export function buildTree(records) {
+  const spans = new Map();
+  let minT = Infinity;
+  let maxT = -Infinity;
+  let traceId = null;
+  records.forEach((rec, index) => {
+    const sid = typeof own(rec, "span_id") === "string" ? rec.span_id : "(no span id)";
+    if (traceId === null && typeof own(rec, "trace_id") === "string") traceId = rec.trace_id;
+    let span = spans.get(sid);
+    if (!span) spans.set(sid, (span = newSpan(sid)));
+    const t = parseTime(own(rec, "timestamp"));
+    const seq = typeof own(rec, "seq") === "number" ? rec.seq : index;
+    if (Number.isFinite(t)) { if (t < minT) minT = t; if (t > maxT) maxT = t; }
+    const pid = own(rec, "parent_span_id");
+    if (typeof pid === "string" && pid && !span.parentId) span.parentId = pid;
+    if (!span.service && typeof own(rec, "service") === "string") span.service = rec.service;
+    const event = own(rec, "event");
+    if (event === SPAN_START && !span.startRec) {
+      span.startRec = rec;
+      span.start = t;
+    } else if (event === SPAN_END && !span.endRec) {
+      span.endRec = rec;
+      span.end = t;
+    } else {
+      span.logs.push({ rec, t, seq });
+    }
+  });
+  for (const span of spans.values()) finishSpan(span);
+  const { roots, order } = linkTree(spans);
   const start = Number.isFinite(minT) ? minT : 0;
   let end = Number.isFinite(maxT) ? maxT : start;
   for (const s of order) if (Number.isFinite(s.end) && s.end > end) end = s.end;
