@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -116,11 +115,3 @@ def test_a_small_trace_opened_from_its_tree_shows_log_lines_and_records(page: An
     expect(page.locator("#tree-scroll .row.selected .name")).to_have_text("forecast-docs")
     expect(page.locator("#detail .document").first).to_contain_text("Paris: 18°C, light rain")
 
-
-def test_export_and_file_viewer_still_open_the_records(page: Any, tmp_path: Path) -> None:
-    from aitrace_viewer.export_html import write_html
-
-    out = write_html(ui_records.agent_loop_trace(600, trace_id="ab" * 16), tmp_path / "loop.html")
-    page.goto(out.as_uri())
-    expect(page.locator("body")).to_have_attribute("data-tree-ready", "595")
-    expect(page.locator("#tree-scroll .span-row").first.locator(".name")).to_have_text("LangGraph")
