@@ -98,3 +98,41 @@ def test_a_big_tree_is_sent_compressed(client: Any) -> None:
     plain = client.get(f"/api/traces/{TRACE}/tree", headers={"accept-encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert json.loads(plain.content)["spans"] == spans
+
+
+def test_the_records_route_resolves_references_through_its_hook(client: Any, monkeypatch: Any) -> None:
+    """The hook the message de-duplication plugs into: a record's ``{"$ref", "$span"}`` is resolved by reading
+    the named span's records (here with a stand-in resolver; the real one comes with the record format)."""
+    from aitrace_viewer.api import _routes
+
+    message = {"role": "user", "content": "weather in Lisbon?"}
+    records = agent_trace()
+    records[0]["input"] = {"messages": [{**message, "$id": "m1"}]}
+    records[1]["gen_ai.input.messages"] = [{"$ref": "m1", "$span": ROOT}]
+    ingest(client, records)
+    asked: list[str] = []
+
+    def resolve(recs: list[dict[str, Any]], read: Any) -> list[dict[str, Any]]:
+        def walk(value: Any) -> Any:
+            if isinstance(value, dict) and "$ref" in value:
+                asked.append(value["$span"])
+                for other in read(value["$span"]):
+                    for held in other.get("input", {}).get("messages", []):
+                        if held.get("$id") == value["$ref"]:
+                            return {k: v for k, v in held.items() if k != "$id"}
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            return value
+
+        return [walk(r) for r in recs]
+
+    monkeypatch.setattr(_routes, "resolve_refs", resolve)
+    got = client.get(f"/api/traces/{TRACE}/spans/{LLM}/records").json()["records"]
+    assert got[0]["gen_ai.input.messages"] == [message]
+    assert asked == [ROOT]
+    # records without references go out as stored, without the resolver
+    asked.clear()
+    assert client.get(f"/api/traces/{TRACE}/spans/{TOOL}/records").status_code == 200
+    assert asked == []
