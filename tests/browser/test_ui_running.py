@@ -109,6 +109,12 @@ def test_a_running_trace_counts_its_time_until_it_ends(page: Any, seeded: Any, h
     assert widths[0] >= 0.9 * widths[1], widths
     root.click()
     seconds(page.locator("#detail .chip-latency"))
+    # the same from the span tree (the way a big trace opens)
+    tree_page = page.context.new_page()
+    tree_page.goto(f"{seeded.url}/traces/{tid}?load=tree")
+    tree_root = tree_page.locator("#tree-scroll .span-row", has=tree_page.locator(".name", has_text="long job"))
+    seconds(tree_root.locator(".dur"))
+    seconds(tree_page.locator(".axis .tick[data-key='1']"))
 
     held = holder.end()
     # the end arrives live: the final duration replaces the count, and stops moving
@@ -120,5 +126,6 @@ def test_a_running_trace_counts_its_time_until_it_ends(page: Any, seeded: Any, h
     expect(header).to_have_text(text)
     expect(root.locator(".dur")).to_have_text(text)
     expect(root.locator(".flag")).to_have_count(0)
+    expect(tree_root.locator(".dur")).to_have_text(text)
     page.goto(seeded.url + "/")
     expect(row.locator(".col-duration")).to_have_text(text)
