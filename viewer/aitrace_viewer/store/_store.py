@@ -845,7 +845,11 @@ class Store:
         """One span's stored records (raw JSON text) in time order, the first ``limit`` of them plus its end
         record when that is past the limit; and whether some were left out."""
         p = "%s" if self.pg else "?"
-        head = f"SELECT raw FROM records WHERE trace_id = {p} AND span_id = {p}"
+        # by ix_records_span: SQLite's planner, with no statistics, would take the trace's index instead
+        # (all its records) unless the trace_id term is kept from indexes (unary +)
+        head = (
+            f"SELECT raw FROM records WHERE {'trace_id' if self.pg else '+trace_id'} = {p} AND span_id = {p}"
+        )
         with self.reader.begin() as conn:
             dbapi = conn.connection.driver_connection
             assert dbapi is not None

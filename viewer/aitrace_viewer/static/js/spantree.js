@@ -18,7 +18,7 @@ export function treeFromSpans(doc) {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     const id = String(r[iId]);
-    const span = newSpan(id);
+    const span = newSpan(id, true);
     const status = typeof r[iStatus] === "string" ? r[iStatus] : "ok";
     span.status = status;
     span.kind = typeof r[iKind] === "string" && r[iKind] ? r[iKind] : status === "log" ? "log" : "span";
@@ -32,7 +32,6 @@ export function treeFromSpans(doc) {
     span.error = status === "error";
     span.recordCount = Number(r[iRecords]) || 0;
     span.logCount = Number(r[iLogs]) || 0;
-    span.loaded = false;
     if (span.end > end) end = span.end;
     if (last > end) end = last;
     byIndex[i] = span;

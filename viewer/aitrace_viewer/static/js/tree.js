@@ -61,15 +61,21 @@ export function groupByTrace(records) {
   return groups;
 }
 
-/** An empty span; `loaded` is false for a span of a tree built without its records (spantree.js). */
-export function newSpan(id) {
+const NO_ATTRS = Object.freeze(Object.create(null));
+const NO_LOGS = Object.freeze([]);
+
+/**
+ * An empty span. `lazy`: a span of a tree built without its records (spantree.js): `loaded` false, and no
+ * fields or logs of its own until addSpanRecords gives it its records (fewer objects for 100,000 spans).
+ */
+export function newSpan(id, lazy = false) {
   return {
     id, parentId: null, name: null, kind: null, status: null, service: null,
     start: NaN, end: NaN, duration: NaN,
-    startRec: null, endRec: null, logs: [], children: [], items: [],
-    attrs: Object.create(null), depth: 0, order: 0,
+    startRec: null, endRec: null, logs: lazy ? NO_LOGS : [], children: [], items: [],
+    attrs: lazy ? NO_ATTRS : Object.create(null), depth: 0, order: 0,
     error: false, errorBelow: false, orphan: false, incomplete: false, running: false,
-    loaded: true, logCount: 0, recordCount: 0, more: false,
+    loaded: !lazy, logCount: 0, recordCount: 0, more: false,
   };
 }
 
@@ -152,6 +158,7 @@ export function addSpanRecords(tree, span, records, more = false) {
 /** A span's rows under it: child spans and its log records, interleaved by time. */
 export function spanItems(span) {
   const items = span.children.map((c) => ({ type: "span", t: c.start, seq: -1, span: c }));
+  if (!span.logs.length) return items; // children come sorted by start already
   for (const l of span.logs) items.push({ type: "log", t: l.t, seq: l.seq, rec: l.rec, span });
   items.sort((a, b) => (a.t - b.t) || (a.seq - b.seq));
   return items;
@@ -178,17 +185,22 @@ export function linkTree(spans) {
   const order = [];
   const seen = new Set();
   const walk = (root) => {
-    const stack = [[root, 0]];
+    root.depth = 0;
+    const stack = [root];
     while (stack.length) {
-      const [span, depth] = stack.pop();
+      const span = stack.pop();
       if (seen.has(span)) continue;
       seen.add(span);
-      span.depth = depth;
       span.order = order.length;
       order.push(span);
-      span.children = span.children.filter((c) => !seen.has(c));
+      const kids = span.children;
+      if (kids.some((c) => seen.has(c))) span.children = kids.filter((c) => !seen.has(c));
       span.children.sort(byStart);
-      for (let i = span.children.length - 1; i >= 0; i--) stack.push([span.children[i], depth + 1]);
+      for (let i = span.children.length - 1; i >= 0; i--) {
+        const child = span.children[i];
+        child.depth = span.depth + 1;
+        stack.push(child);
+      }
     }
   };
   roots.sort(byStart);
