@@ -50,6 +50,11 @@ export function mountTraceView(root, tree, opts = {}) {
   if (keep) {
     for (const id of [...expanded]) if (keep.known.has(id)) expanded.delete(id);
     for (const id of keep.expanded) expanded.add(id);
+    // records fetched for spans that have had no new record since stay (a tree built without records)
+    for (const [id, old] of keep.loaded || []) {
+      const span = tree.spans.get(id);
+      if (span && !span.loaded && span.recordCount === old.count) addSpanRecords(tree, span, old.records, old.more);
+    }
   }
   let rows = [];
   let selected = null; // {span, rec|null}
@@ -183,7 +188,11 @@ export function mountTraceView(root, tree, opts = {}) {
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const frag = document.createDocumentFragment();
-    for (let i = first; i < last; i++) frag.appendChild(renderRow(i));
+    for (let i = first; i < last; i++) {
+      frag.appendChild(renderRow(i));
+      const row = rows[i]; // an open span on screen shows its log lines: fetch them if they are not here yet
+      if (row.type === "span" && !row.span.loaded && row.span.logCount && expanded.has(row.span.id)) ensureLoaded(row.span);
+    }
     spacer.replaceChildren(frag);
     const si = rowIndexOf(selected);
     if (si >= first && si < last) scroller.setAttribute("aria-activedescendant", `row-${si}`);
@@ -368,6 +377,10 @@ export function mountTraceView(root, tree, opts = {}) {
       expanded: new Set(expanded),
       selected: selected ? selected.span.id : null,
       scrollTop: scroller.scrollTop,
+      loaded: tree.lazy ? new Map([...tree.spans.values()].filter((sp) => sp.loaded).map((sp) => [sp.id, {
+        count: sp.recordCount, more: sp.more,
+        records: [sp.startRec, ...sp.logs.map((l) => l.rec), sp.endRec].filter(Boolean),
+      }])) : null,
     }),
     expandAll: () => expandBtn.click(),
     collapseAll: () => collapseBtn.click(),
