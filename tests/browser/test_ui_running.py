@@ -112,7 +112,8 @@ def test_a_running_trace_counts_its_time_until_it_ends(page: Any, seeded: Any, h
     # the same from the span tree (the way a big trace opens)
     tree_page = page.context.new_page()
     tree_page.goto(f"{seeded.url}/traces/{tid}?load=tree")
-    tree_root = tree_page.locator("#tree-scroll .span-row", has=tree_page.locator(".name", has_text="long job"))
+    job = tree_page.locator(".name", has_text="long job")
+    tree_root = tree_page.locator("#tree-scroll .span-row", has=job)
     seconds(tree_root.locator(".dur"))
     seconds(tree_page.locator(".axis .tick[data-key='1']"))
 
