@@ -217,8 +217,8 @@ export function mountTraceView(root, tree, opts = {}) {
   }
 
   /** Fetch a span's records (a tree built without them); redraw its rows and, if selected, the detail. */
-  function ensureLoaded(span) {
-    if (span.loaded || !opts.loadSpan || loading.has(span.id)) return;
+  function ensureLoaded(span, retry = false) {
+    if (span.loaded || !opts.loadSpan || loading.has(span.id) || (span.loadError && !retry)) return;
     const done = () => {
       loading.delete(span.id);
       if (destroyed) return;
@@ -287,7 +287,7 @@ export function mountTraceView(root, tree, opts = {}) {
   function toggle(span, open = !expanded.has(span.id)) {
     if (!hasKids(span)) return;
     if (open) expanded.add(span.id); else expanded.delete(span.id);
-    if (open) ensureLoaded(span);
+    if (open) ensureLoaded(span, true);
     refresh();
   }
 
