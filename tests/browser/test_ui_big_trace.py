@@ -98,6 +98,30 @@ def test_a_100k_span_trace_opens_scrolls_and_follows_a_deep_link(page: Any, huge
     expect(detail.locator(".lens-tool")).to_contain_text(f"result {tool['span_name'].split('-')[1]}")
 
 
+def test_tool_calls_link_to_their_tool_spans_in_a_100k_span_trace(page: Any, huge: Huge) -> None:
+    page.set_default_timeout(60_000)
+    llm_end = [r for r in huge.records if r["event"] == "span_end" and r["span_kind"] == "chat_model"][12_000]
+    call = llm_end["gen_ai.output.messages"][0]["tool_calls"][0]
+    starts = (r for r in huge.records if r["event"] == "span_start")
+    tool = next(r for r in starts if r.get("gen_ai.tool.call.id") == call["id"])
+    page.goto(f"{huge.url}/traces/{HUGE}#span={llm_end['span_id']}")
+    detail = page.locator("#detail")
+    expect(detail.locator("h2")).to_have_text("FakeChatModel")
+    box = detail.locator(".tool-call", has=page.locator(".tool-name", has_text=call["name"]))
+    link = box.locator("a.span-link")
+    expect(link).to_have_text(f"→ {tool['span_name']}")
+    link.click()
+    expect(page.locator("#tree-scroll .row.selected")).to_have_attribute("data-span", tool["span_id"])
+    expect(detail.locator("h2")).to_have_text(tool["span_name"])
+    back = detail.locator(".lens-tool a.span-link")
+    expect(back).to_have_text("← asked for by FakeChatModel")
+    back.click()
+    expect(page.locator("#tree-scroll .row.selected")).to_have_attribute("data-span", llm_end["span_id"])
+    # all of it with the records of a few spans, not the whole trace's
+    paths = [path for path, _ in page.evaluate(FETCHED_JS)]
+    assert f"/api/traces/{HUGE}" not in paths
+    assert sum(1 for p in paths if p.endswith("/records")) <= 20
+
 def test_a_small_trace_opened_from_its_tree_shows_log_lines_and_records(page: Any, seeded: Any) -> None:
     recs = ui_records.llm_agent_trace()
     page.goto(f"{seeded.url}/traces/{recs[0]['trace_id']}?load=tree")

@@ -7,6 +7,7 @@ import { field, toolSpansByCallId, callersByCallId } from "./lenses.js";
 import { renderSpanDetail, renderRecordDetail } from "./render.js";
 
 export const ROW_HEIGHT = 28;
+const LLM_KINDS = new Set(["llm", "chat_model"]);
 const OVERSCAN = 12;
 
 function statusClass(s) {
@@ -218,21 +219,49 @@ export function mountTraceView(root, tree, opts = {}) {
 
   /** Fetch a span's records (a tree built without them); redraw its rows and, if selected, the detail. */
   function ensureLoaded(span, retry = false) {
-    if (span.loaded || !opts.loadSpan || loading.has(span.id) || (span.loadError && !retry)) return;
+    if (span.loaded || !opts.loadSpan || (span.loadError && !retry)) return Promise.resolve();
+    if (loading.has(span.id)) return loading.get(span.id);
     const done = () => {
       loading.delete(span.id);
       if (destroyed) return;
       refresh();
       if (selected && selected.span === span && !selected.rec) showDetail();
     };
-    loading.set(span.id, Promise.resolve().then(() => opts.loadSpan(span)).then(({ records, more }) => {
+    const promise = Promise.resolve().then(() => opts.loadSpan(span)).then(({ records, more }) => {
       addSpanRecords(tree, span, records, more);
       span.loadError = null;
       done();
     }, (e) => {
       span.loadError = String(e && e.message || e);
       done();
-    }));
+    });
+    loading.set(span.id, promise);
+    return promise;
+  }
+
+  /**
+   * A tree built without records: the spans a span links to by tool call id get their records too — the tool
+   * spans that ran an LLM call's tool calls come after it, the LLM call that asked for a tool before it — a few
+   * of the nearest, once; then the detail is drawn again with its links.
+   */
+  function loadLinked(span) {
+    if (!tree.lazy || span.linksTried) return;
+    span.linksTried = true;
+    const asked = [...callersByCallId({ order: [span] }).keys()].filter((id) => !ctx.toolSpans.has(id));
+    const callId = field(span.attrs, "gen_ai.tool.call.id");
+    const caller = typeof callId === "string" && !ctx.callers.has(callId);
+    if (!asked.length && !caller) return;
+    const near = [];
+    const want = (s) => !s.loaded && (asked.length ? s.kind === "tool" : LLM_KINDS.has(s.kind));
+    const step = asked.length ? 1 : -1;
+    const limit = Math.max(8, 2 * asked.length);
+    for (let i = span.order + step; i >= 0 && i < tree.order.length && near.length < limit; i += step) {
+      if (want(tree.order[i])) near.push(tree.order[i]);
+    }
+    if (!near.length) return;
+    Promise.all(near.map((s) => ensureLoaded(s))).then(() => {
+      if (!destroyed && selected && selected.span === span && !selected.rec) showDetail();
+    });
   }
 
   function showDetail() {
@@ -253,6 +282,7 @@ export function mountTraceView(root, tree, opts = {}) {
     }
     detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, span, ctx) : renderSpanDetail(span, ctx));
     detail.scrollTop = 0;
+    if (!selected.rec) loadLinked(span);
   }
 
   function select(spanId, { reveal = true, rec = null, updateHash = true } = {}) {
