@@ -10,7 +10,7 @@ import itertools
 import random
 from typing import Any
 
-__all__ = ["BIG_TRACE", "XSS", "big_trace", "hex_id", "llm_agent_trace", "xss_trace"]
+__all__ = ["BIG_TRACE", "XSS", "agent_loop_trace", "big_trace", "hex_id", "llm_agent_trace", "xss_trace"]
 
 BIG_TRACE = "00000010" + "cd" * 12
 _BASE = dt.datetime(2026, 11, 24, 12, 0, 0, tzinfo=dt.timezone.utc)
@@ -124,6 +124,66 @@ def big_trace(n_spans: int, *, seed: int = 1, trace_id: str | None = None) -> li
         t += 0.2
         b.end(sid, par, name, kind, st, t)
     b.end(root, None, "BigGraph", "graph", 0.0, t + 0.1)
+    return b.records
+
+
+def agent_loop_trace(n_spans: int, *, trace_id: str) -> list[dict[str, Any]]:
+    """A LangGraph agent that looped for ``n_spans`` spans, six a turn: the graph holds one ``agent`` node (a
+    chain, a model call under it) and one ``tools`` node (a tool, a helper function under it) per turn, so the
+    root is wide and every turn a small subtree, like a long ReAct loop."""
+    b = _Builder(trace_id, service="loop-agent")
+    root = b.new_span_id()
+    b.start(root, None, "LangGraph", "graph", 0.0, input={"messages": [{"role": "user", "content": "go"}]})
+    t = 1.0
+    made, turn = 1, 0
+    while made + 6 <= n_spans:
+        turn += 1
+        call_id = f"call_{turn}"
+        agent, chain, llm = b.new_span_id(), b.new_span_id(), b.new_span_id()
+        b.start(agent, root, "agent", "node", t, langgraph_node="agent", langgraph_step=2 * turn - 1)
+        b.start(chain, agent, "RunnableSequence", "chain", t + 0.1)
+        b.start(llm, chain, "FakeChatModel", "chat_model", t + 0.2, **{"gen_ai.request.model": "fake-model"})
+        out = [
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"id": call_id, "name": "lookup", "arguments": {"n": turn}}],
+            }
+        ]
+        b.end(
+            llm,
+            chain,
+            "FakeChatModel",
+            "chat_model",
+            t + 0.2,
+            t + 0.9,
+            **{
+                "gen_ai.output.messages": out,
+                "gen_ai.usage.input_tokens": 20 + turn % 7,
+                "gen_ai.usage.output_tokens": 5,
+            },
+        )
+        b.end(chain, agent, "RunnableSequence", "chain", t + 0.1, t + 0.95)
+        b.end(agent, root, "agent", "node", t, t + 1.0)
+        tools, tool, helper = b.new_span_id(), b.new_span_id(), b.new_span_id()
+        b.start(tools, root, "tools", "node", t + 1.1, langgraph_node="tools", langgraph_step=2 * turn)
+        b.start(
+            tool,
+            tools,
+            f"lookup-{turn}",
+            "tool",
+            t + 1.2,
+            **{"gen_ai.tool.call.id": call_id, "input": {"n": turn}},
+        )
+        b.start(helper, tool, "fetch", "function", t + 1.3)
+        if turn % 3 == 0:
+            b.log(helper, tool, f"fetched page {turn}", t + 1.35, page=turn)
+        b.end(helper, tool, "fetch", "function", t + 1.3, t + 1.4)
+        b.end(tool, tools, f"lookup-{turn}", "tool", t + 1.2, t + 1.5, output=f"result {turn}")
+        b.end(tools, root, "tools", "node", t + 1.1, t + 1.6)
+        made += 6
+        t += 2.0
+    b.end(root, None, "LangGraph", "graph", 0.0, t)
     return b.records
 
 

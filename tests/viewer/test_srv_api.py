@@ -147,8 +147,17 @@ def test_a_trace_without_its_root_end_is_running(client: Any) -> None:
     ingest(client, agent_trace()[:-1])
     summary = client.get(f"/api/traces/{TRACE}").json()["summary"]
     assert summary["status"] == "running"
+    # no finished duration is claimed while running (the records so far span 100 ms: not the trace's length)
+    assert summary["duration_ms"] is None
+    assert summary["end"] is None
+    listed = client.get("/api/traces").json()["traces"][0]
+    assert (listed["status"], listed["duration_ms"]) == ("running", None)
     detail = client.get(f"/api/traces/{TRACE}").json()
-    assert {s["span_id"]: s["status"] for s in detail["spans"]}[ROOT] == "running"
+    root = {s["span_id"]: s for s in detail["spans"]}[ROOT]
+    assert (root["status"], root["duration_ms"], root["end"]) == ("running", None, None)
+    ingest(client, agent_trace()[-1:])
+    ended = client.get(f"/api/traces/{TRACE}").json()["summary"]
+    assert (ended["status"], ended["duration_ms"]) == ("ok", agent_trace()[-1]["duration_ms"])
 
 
 def test_json_array_and_gzip_bodies(client: Any) -> None:

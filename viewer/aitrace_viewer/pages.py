@@ -36,12 +36,24 @@ async def list_page(state: State) -> Template:
     return Template(template_name="list.html", context=_ctx(state), headers=_NO_STORE)
 
 
+WHOLE_TRACE_RECORDS = 25_000
+"""A trace of at most this many records opens whole (every record at once, log lines in the tree from the
+start); a bigger one opens from its span tree and loads a span's records when the span is opened."""
+
+
 @get("/traces/{trace_id:str}", include_in_schema=False, name="page-trace")
-async def trace_page(state: State, trace_id: str) -> Template:
-    """One trace; ``#span=<id>`` selects a span."""
+async def trace_page(state: State, trace_id: str, load: str | None = None) -> Template:
+    """One trace; ``#span=<id>`` selects a span; ``?load=tree`` or ``?load=records`` overrides the choice."""
     if not _TRACE_ID.match(trace_id):
         raise HTTPException(status_code=400, detail=f"{trace_id!r} is not a trace id (32 lowercase hex)")
-    return Template(template_name="trace.html", context=_ctx(state, trace_id=trace_id), headers=_NO_STORE)
+    if load not in (None, "tree", "records"):
+        raise HTTPException(status_code=400, detail="load must be tree or records")
+    if load is None:
+        size = await anyio.to_thread.run_sync(state.store.trace_size, trace_id)
+        load = "tree" if size is not None and size[1] > WHOLE_TRACE_RECORDS else "records"
+    data_url = f"/api/traces/{trace_id}" + ("/tree" if load == "tree" else "")
+    context = _ctx(state, trace_id=trace_id, load=load, data_url=data_url)
+    return Template(template_name="trace.html", context=context, headers=_NO_STORE)
 
 
 @get("/threads/{thread_id:str}", include_in_schema=False, name="page-thread")

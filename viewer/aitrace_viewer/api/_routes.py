@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import gzip
 import io
 import json
 import re
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, Literal
 
 import anyio.to_thread
@@ -27,6 +28,7 @@ from ._parse import BodyReader, IngestError, parse_batch
 __all__ = ["api_router", "notify_changed"]
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+_SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 _BATCH_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 _STATUSES = ("ok", "error", "cancelled", "interrupted", "running")
 
@@ -161,6 +163,88 @@ async def trace_detail(state: State, trace_id: str) -> Response[bytes]:
     return Response(document, media_type="application/json")
 
 
+def _maybe_gzip(request: Request[Any, Any, Any], body: bytes) -> tuple[bytes, dict[str, str]]:
+    """Big JSON answers go gzipped (fast level) to a client that accepts it."""
+    headers = {"Vary": "Accept-Encoding"}
+    if len(body) >= GZIP_FROM and "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return gzip.compress(body, compresslevel=1), headers
+    return body, headers
+
+
+GZIP_FROM = 64 * 1024
+
+
+@get("/traces/{trace_id:str}/tree", summary="A trace's span tree, without its records")
+async def trace_tree(request: Request[Any, Any, Any], state: State, trace_id: str) -> Response[bytes]:
+    """Every span (ids, parent, name, kind, times, status, counts, tokens, model): what the trace page of a
+    big trace draws first; a span's records come from ``/spans/{span_id}/records`` when it is opened."""
+    store = _store(state)
+    tid = _trace_id(trace_id)
+
+    def build() -> tuple[bytes, dict[str, str]] | None:
+        document = store.trace_tree_json(tid)
+        return None if document is None else _maybe_gzip(request, document)
+
+    answer = await anyio.to_thread.run_sync(build)
+    if answer is None:
+        return _json('{"error": "no such trace", "detail": null}', 404)
+    return Response(answer[0], media_type="application/json", headers=answer[1])
+
+
+SpanReader = Callable[[str], list[dict[str, Any]]]
+RefResolver = Callable[[list[dict[str, Any]], SpanReader], list[dict[str, Any]]]
+
+resolve_refs: RefResolver | None = None
+"""Hook for de-duplicated records: given a span's records and a reader of any other span's records (of the
+same trace), returns the records with every ``{"$ref": key, "$span": span_id}`` replaced by the value that
+span's records hold under ``"$id": key``. None while no resolver is installed: records go out as stored."""
+
+
+@get("/traces/{trace_id:str}/spans/{span_id:str}/records", summary="One span's records")
+async def span_records(
+    request: Request[Any, Any, Any],
+    state: State,
+    trace_id: str,
+    span_id: str,
+    limit: int = Parameter(default=2000, ge=1, le=10_000),
+) -> Response[bytes]:
+    tid = _trace_id(trace_id)
+    if not _SPAN_ID.match(span_id):
+        raise BadRequest(detail="span_id must be 16 lowercase hex characters")
+    store = _store(state)
+
+    def read() -> tuple[bytes, dict[str, str]] | None:
+        raws, more = store.span_records(tid, span_id, limit)
+        if not raws:
+            return None
+        resolver = resolve_refs
+        if resolver is not None and any('"$ref"' in raw for raw in raws):
+            cache: dict[str, list[dict[str, Any]]] = {}
+
+            def reader(other: str) -> list[dict[str, Any]]:
+                if other not in cache:
+                    cache[other] = [json.loads(r) for r in store.span_records(tid, other, 10_000)[0]]
+                return cache[other]
+
+            records = resolver([json.loads(r) for r in raws], reader)
+            raws = [json.dumps(r, ensure_ascii=False) for r in records]
+        body = "".join(
+            (
+                f'{{"trace_id":"{tid}","span_id":"{span_id}",',
+                f'"more":{"true" if more else "false"},"records":[',
+                ",".join(raws),
+                "]}",
+            )
+        ).encode()
+        return _maybe_gzip(request, body)
+
+    answer = await anyio.to_thread.run_sync(read)
+    if answer is None:
+        return _json('{"error": "no such span in this trace", "detail": null}', 404)
+    return Response(answer[0], media_type="application/json", headers=answer[1])
+
+
 @get("/threads/{thread_id:str}", summary="Traces that share a thread id, oldest first")
 async def thread_detail(state: State, thread_id: str) -> dict[str, Any]:
     if not 0 < len(thread_id) <= 1000:
@@ -286,6 +370,8 @@ api_router = Router(
         ingest,
         list_traces,
         trace_detail,
+        trace_tree,
+        span_records,
         thread_detail,
         search,
         export_trace,

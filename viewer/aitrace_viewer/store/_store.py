@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ._derive import SpanDelta, format_ts, parse_ts, search_text, span_deltas
 from ._engine import make_engines, sqlite_file, upgrade
+from ._tree import TREE_SPAN_SQL, compact_tree
 
 __all__ = ["IngestResult", "Store", "TraceFilters"]
 
@@ -219,14 +220,15 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
         thread_id,
         incomplete,
     ) = row[:20]
+    running = status == "running"  # (rows written before running traces had no duration carry one)
     return {
         "trace_id": trace_id,
         "root_name": root_name,
         "root_kind": root_kind,
         "service": service,
         "start": format_ts(start_us),
-        "end": format_ts(end_us),
-        "duration_ms": duration_ms,
+        "end": None if running else format_ts(end_us),
+        "duration_ms": None if running else duration_ms,
         "span_count": span_count,
         "record_count": record_count,
         "error_count": error_count,
@@ -542,11 +544,11 @@ class Store:
                     any_service,
                 ) = row
                 root = roots.get(trace_id)
-                if root is None:
+                if root is None:  # the root's records have not arrived yet: still running
                     root_span_id = root_name = root_kind = None
                     status, service, ended = "running", any_service, False
                     end_us = max_end if max_end is not None else last_us
-                    duration = None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                    duration = None
                 else:
                     (
                         _t,
@@ -566,11 +568,14 @@ class Store:
                     end_us = root_end if ended else last_us
                     if not has_start and not has_end and span_count == 1:  # log lines outside any span
                         root_kind, status, end_us, open_spans = "log", "ok", last_us, 0
-                    duration = (
-                        root_dur
-                        if ended and root_dur is not None
-                        else (None if start_us is None or end_us is None else (end_us - start_us) / 1000.0)
-                    )
+                    if status == "running":  # no end yet: no duration (the pages count the time elapsed)
+                        duration = None
+                    elif root_dur is not None:
+                        duration = root_dur
+                    else:
+                        duration = (
+                            None if start_us is None or end_us is None else (end_us - start_us) / 1000.0
+                        )
                     service = service or any_service
                 out.append(
                     {
@@ -805,6 +810,64 @@ class Store:
                 b"]}",
             )
         )
+
+    def trace_size(self, trace_id: str) -> tuple[int, int] | None:
+        """``(span_count, record_count)`` of a trace, or None when there is no such trace."""
+        with self.reader.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT span_count, record_count FROM traces WHERE trace_id = :t AND start_us IS NOT NULL"
+                ),
+                {"t": trace_id},
+            ).first()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def trace_tree_json(self, trace_id: str) -> bytes | None:
+        """The compact span tree (store/_tree.py): every span, none of the records."""
+        p = "%s" if self.pg else "?"
+        with self.reader.begin() as conn:  # one snapshot for both reads
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(f"SELECT {_SUMMARY_COLUMNS} FROM traces WHERE trace_id = {p}", (trace_id,))
+                summary = cursor.fetchone()
+                if summary is None or summary[5] is None:
+                    return None
+                t0_us = int(summary[5])
+                cursor.execute(TREE_SPAN_SQL.format(p=p), (t0_us, t0_us, t0_us, trace_id))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        return compact_tree(summary_from_row(summary), t0_us, rows)
+
+    def span_records(self, trace_id: str, span_id: str, limit: int = 2000) -> tuple[list[str], bool]:
+        """One span's stored records (raw JSON text) in time order, the first ``limit`` of them plus its end
+        record when that is past the limit; and whether some were left out."""
+        p = "%s" if self.pg else "?"
+        # by ix_records_span: SQLite's planner, with no statistics, would take the trace's index instead
+        # (all its records) unless the trace_id term is kept from indexes (unary +)
+        head = (
+            f"SELECT raw FROM records WHERE {'trace_id' if self.pg else '+trace_id'} = {p} AND span_id = {p}"
+        )
+        with self.reader.begin() as conn:
+            dbapi = conn.connection.driver_connection
+            assert dbapi is not None
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(f"{head} ORDER BY ts_us, seq, id LIMIT {p}", (trace_id, span_id, limit + 1))
+                raws = [row[0] for row in cursor.fetchall()]
+                more = len(raws) > limit
+                if more:
+                    del raws[limit:]
+                    cursor.execute(
+                        f"{head} AND event = 'span_end' ORDER BY ts_us DESC, seq DESC, id DESC LIMIT 1",
+                        (trace_id, span_id),
+                    )
+                    raws += [row[0] for row in cursor.fetchall() if row[0] not in raws]
+            finally:
+                cursor.close()
+        return raws, more
 
     def trace_records(self, trace_id: str) -> list[dict[str, Any]]:
         with self.reader.connect() as conn:

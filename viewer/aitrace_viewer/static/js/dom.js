@@ -133,3 +133,40 @@ export function flash(button, text) {
   button.textContent = text;
   setTimeout(() => { button.textContent = old; }, 1200);
 }
+
+// ---- time that ticks: elapsed time of what is still running -----------------------------------------
+
+const tickers = new Set();
+let tickTimer = 0;
+
+/** Elapsed milliseconds since `startMs` (epoch ms), never below `atLeast` (e.g. the last record seen). */
+export function elapsedMs(startMs, atLeast = 0) {
+  return Math.max(atLeast, Date.now() - startMs);
+}
+
+function ensureTimer() {
+  if (tickTimer) return;
+  tickTimer = setInterval(() => {
+    const now = Date.now();
+    for (const t of [...tickers]) t(now);
+    document.querySelectorAll(".ticking[data-since]").forEach((el) => {
+      el.textContent = fmtDuration(elapsedMs(Number(el.dataset.since), Number(el.dataset.atLeast) || 0));
+    });
+  }, 250);
+}
+
+/** Call `fn(nowMs)` four times a second until the returned function is called. */
+export function onTick(fn) {
+  tickers.add(fn);
+  ensureTimer();
+  return () => tickers.delete(fn);
+}
+
+/** A text that shows the time elapsed since `startMs` and keeps counting (for a running trace or span). */
+export function ticking(startMs, cls = "", atLeast = 0) {
+  const el = h("span", { class: `ticking ${cls}`.trim(), title: "running: time elapsed so far", "data-since": String(startMs) },
+    fmtDuration(elapsedMs(startMs, atLeast)));
+  if (atLeast) el.dataset.atLeast = String(atLeast);
+  ensureTimer();
+  return el;
+}

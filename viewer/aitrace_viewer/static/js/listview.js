@@ -1,5 +1,6 @@
 // The trace table, shared by the served list page (links to /traces/…) and the no-server viewer (#trace=…).
-import { h, fmtDuration, fmtInt, fmtCost, fmtTime } from "./dom.js";
+import { h, fmtDuration, fmtInt, fmtCost, fmtTime, ticking } from "./dom.js";
+import { parseTime } from "./tree.js";
 
 export const TRACE_ID_RE = /^[0-9a-f]{32}$/;
 
@@ -12,8 +13,17 @@ export function traceHeadRow() {
     h("th", { class: `col-${c}` }, c)));
 }
 
-/** One row; `hrefFor(trace_id)` gives the link (a path or a #fragment). */
-export function traceRow(s, hrefFor) {
+/** A summary's duration; a running trace's counts up from its start when `live` (served pages). */
+export function durationOf(s, live) {
+  const start = parseTime(s.start);
+  if (s.status === "running" && (s.duration_ms === null || s.duration_ms === undefined)) {
+    return live && Number.isFinite(start) ? ticking(start, "running-time") : h("span", { class: "running-time" }, "running");
+  }
+  return fmtDuration(s.duration_ms);
+}
+
+/** One row; `hrefFor(trace_id)` gives the link (a path or a #fragment); `live`: running durations tick. */
+export function traceRow(s, hrefFor, { live = false } = {}) {
   const id = typeof s.trace_id === "string" && TRACE_ID_RE.test(s.trace_id) ? s.trace_id : null;
   const name = s.root_name ?? "(unnamed)";
   const tokens = s.total_tokens ?? (s.input_tokens !== null && s.input_tokens !== undefined ? (s.input_tokens + (s.output_tokens || 0)) : null);
@@ -26,7 +36,7 @@ export function traceRow(s, hrefFor) {
       s.incomplete ? h("span", { class: "flag status-running", title: "some spans have no end record" }, "incomplete") : null),
     td("col-service", s.service ?? "–"),
     td("col-started", s.start ? fmtTime(s.start) : "–"),
-    td("col-duration num", fmtDuration(s.duration_ms)),
+    td("col-duration num", durationOf(s, live)),
     td("col-spans num", fmtInt(s.span_count)),
     td(`col-errors num${s.error_count ? " has-errors" : ""}`, fmtInt(s.error_count)),
     td("col-tokens num", tokens === null || tokens === undefined ? "–" : fmtInt(tokens)),

@@ -1,6 +1,7 @@
 // Page controllers: the served list, trace and thread pages, and the no-server viewer.
 import { SEL, $, h, clear, fmtDuration, fmtInt, fmtTime } from "./dom.js";
 import { buildTree, groupByTrace, parseJsonl, summarize } from "./tree.js";
+import { treeFromSpans } from "./spantree.js";
 import { registerBuiltinLenses, registerLens } from "./lenses.js";
 import { mountTraceView, traceSummaryHeader, hashParams } from "./traceview.js";
 import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
@@ -95,7 +96,7 @@ function listPage() {
       const data = await getJson(`/api/traces?${q}`);
       if (!append) { clear(body); rowsById.clear(); }
       for (const s of data.traces || []) {
-        const tr = traceRow(s, href);
+        const tr = traceRow(s, href, { live: true });
         rowsById.set(s.trace_id, tr);
         body.appendChild(tr);
       }
@@ -131,7 +132,7 @@ function listPage() {
       try { s = JSON.parse(ev.data); } catch { return; }
       if (!s || typeof s.trace_id !== "string" || !TRACE_ID_RE.test(s.trace_id)) return;
       if (params.get("q") || !summaryMatches(s, params)) return;
-      const tr = traceRow(s, href);
+      const tr = traceRow(s, href, { live: true });
       const old = rowsById.get(s.trace_id);
       if (old) old.replaceWith(tr);
       else body.insertBefore(tr, body.firstChild);
@@ -150,11 +151,11 @@ function exportLinks(id) {
     [i ? " · " : "", h("a", { href: `/api/traces/${id}/export?format=${f}`, download: `${id}.${f}` }, f)]));
 }
 
-function openTrace(root, headerEl, records, summary, { served, onSelect, built = null, keep = null }) {
+function openTrace(root, headerEl, records, summary, { served, onSelect, built = null, keep = null, loadSpan = null }) {
   const tree = built || buildTree(records);
   const sum = summary || summarize(tree);
-  if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
-  const view = mountTraceView(root, tree, { threadHref: served ? threadHref : null, onSelect, keep });
+  if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { live: served, threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
+  const view = mountTraceView(root, tree, { live: served, threadHref: served ? threadHref : null, onSelect, keep, loadSpan });
   const want = hashParams().get("span");
   if (!keep && want && !view.select(want, { updateHash: false })) setStatus(`Span ${want} is not in this trace.`, "error");
   return view;
@@ -164,23 +165,33 @@ async function tracePage() {
   const id = document.body.dataset.traceId || "";
   const root = $(SEL.app);
   const onSelect = (spanId) => history.replaceState(null, "", `#span=${spanId}`);
+  // A big trace (the server decides, docs/api.md) comes as its span tree; a span's records when it is opened.
+  const big = document.body.dataset.load === "tree";
+  const url = document.body.dataset.url || `/api/traces/${encodeURIComponent(id)}`;
+  const loadSpan = big ? async (span) => {
+    const data = await getJson(`/api/traces/${encodeURIComponent(id)}/spans/${encodeURIComponent(span.id)}/records`);
+    return { records: Array.isArray(data.records) ? data.records : [], more: data.more === true };
+  } : null;
+  const open = (data, keep = null) => openTrace(root, $(SEL.traceHeader), big ? [] : (data.records || []), data.summary,
+    { served: true, onSelect, keep, loadSpan, built: big ? treeFromSpans(data) : null });
+  const count = (data) => (big ? Number(data.summary && data.summary.record_count) || 0 : (data.records || []).length);
   try {
     setStatus("Loading trace…");
-    const data = await getJson(`/api/traces/${encodeURIComponent(id)}`);
+    const data = await getJson(url);
     setStatus("");
     document.title = `${data.summary && data.summary.root_name || "trace"} · aitrace`;
-    let view = openTrace(root, $(SEL.traceHeader), data.records || [], data.summary, { served: true, onSelect });
+    let view = open(data);
     window.addEventListener("hashchange", () => { const s = hashParams().get("span"); if (s) view.select(s, { updateHash: false }); });
-    let known = (data.records || []).length;
+    let known = count(data);
     watchTrace(id, () => known, async () => {
-      const fresh = await getJson(`/api/traces/${encodeURIComponent(id)}`);
-      const records = fresh.records || [];
-      if (records.length <= known) return;
+      const fresh = await getJson(url);
+      const now = count(fresh);
+      if (now <= known) return;
       const keep = view.state();
       view.destroy();
-      view = openTrace(root, $(SEL.traceHeader), records, fresh.summary, { served: true, onSelect, keep });
-      const added = records.length - known;
-      known = records.length;
+      view = open(fresh, keep);
+      const added = now - known;
+      known = now;
       const note = h("div", { class: "trace-updated" }, `live: ${fmtInt(added)} new records at ${new Date().toLocaleTimeString()}`);
       $(SEL.traceHeader).appendChild(note);
     });

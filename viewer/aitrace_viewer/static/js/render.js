@@ -1,5 +1,5 @@
 // The detail panel: a span's lenses, its other fields as a JSON tree, and its records.
-import { h, fmtDuration, fmtInt, fmtCost, fmtTime, copyText, download, flash } from "./dom.js";
+import { h, fmtDuration, fmtInt, fmtCost, fmtTime, copyText, download, flash, ticking } from "./dom.js";
 import {
   lensesFor, claimedKeys, field, hasField, normalizeMessages, tokenFigures, firstField, TTFT_KEYS,
 } from "./lenses.js";
@@ -202,7 +202,8 @@ export function renderSpanDetail(span, ctx) {
     h("div", { class: "chips" },
       chip(span.kind, `kind kind-${span.kind.replace(/[^a-z_]/gi, "")}`),
       chip(span.status, `status ${statusCls}`),
-      chip(fmtDuration(span.duration), "chip-latency", "duration"),
+      span.running ? chip(ctx.live ? ticking(span.start, "", span.end - span.start) : "no end yet", "chip-latency", "running: time elapsed so far")
+        : chip(fmtDuration(span.duration), "chip-latency", "duration"),
       Number.isFinite(span.start) ? chip(`starts +${fmtDuration(span.start - ctx.tree.start)}`, "", fmtTime(span.start)) : null,
       span.incomplete ? chip("incomplete", "status status-running", "the span has no end record of its own") : null,
       span.orphan ? chip("parent missing", "status status-running", `parent ${span.parentId} is not in this trace`) : null,
@@ -226,7 +227,8 @@ export function renderSpanDetail(span, ctx) {
   dlAll.addEventListener("click", () => download(`span-${span.id}.jsonl`, recs.map((r) => JSON.stringify(r)).join("\n") + "\n", "application/x-ndjson"));
   sections.push(h("section", { class: "lens lens-records" }, h("h3", null, `records (${recs.length})`, " ", dlAll),
     recs.slice(0, 500).map((r, i) => recordRow(r, i, span, ctx)),
-    recs.length > 500 ? h("p", { class: "muted" }, `${recs.length - 500} more records: download all to see them`) : null));
+    recs.length > 500 ? h("p", { class: "muted" }, `${recs.length - 500} more records: download all to see them`) : null,
+    span.more ? h("p", { class: "muted records-more" }, `This span has ${span.recordCount} records; the first ones and its end are shown (export the trace for all).`) : null));
   return h("div", { class: "detail-inner" }, head, sections);
 }
 

@@ -1,11 +1,13 @@
 // The trace view: a virtualized span tree (only visible rows are in the DOM) with waterfall bars, and the
 // detail panel. Used by the served trace page, the no-server viewer and the exported HTML file.
-import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime } from "./dom.js";
-import { visibleRows, defaultExpanded, ancestors } from "./tree.js";
+import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime, onTick } from "./dom.js";
+import { visibleRows, defaultExpanded, ancestors, addSpanRecords } from "./tree.js";
+import { durationOf } from "./listview.js";
 import { field, toolSpansByCallId, callersByCallId } from "./lenses.js";
 import { renderSpanDetail, renderRecordDetail } from "./render.js";
 
 export const ROW_HEIGHT = 28;
+const LLM_KINDS = new Set(["llm", "chat_model"]);
 const OVERSCAN = 12;
 
 function statusClass(s) {
@@ -13,7 +15,7 @@ function statusClass(s) {
 }
 
 /** The header line of a trace: its summary figures (shape of docs/api.md's summary). */
-export function traceSummaryHeader(summary, { threadHref = null, exportLinks = null } = {}) {
+export function traceSummaryHeader(summary, { threadHref = null, exportLinks = null, live = false } = {}) {
   const item = (label, value, cls = "") => h("div", { class: `fig ${cls}`.trim() }, h("span", { class: "fig-label" }, label), h("span", { class: "fig-value" }, value));
   const tokens = summary.total_tokens ?? ((summary.input_tokens ?? 0) + (summary.output_tokens ?? 0) || null);
   const thread = summary.thread_id;
@@ -23,7 +25,7 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
       item("status", summary.status ?? "–", statusClass(summary.status)),
       item("service", summary.service ?? "–"),
       item("started", summary.start ? fmtTime(summary.start) : "–"),
-      item("duration", fmtDuration(summary.duration_ms)),
+      item("duration", durationOf(summary, live)),
       item("spans", fmtInt(summary.span_count)),
       item("errors", fmtInt(summary.error_count), summary.error_count ? "status-error" : ""),
       item("tokens", tokens === null ? "–" : `${fmtInt(tokens)} (${fmtInt(summary.input_tokens)} in / ${fmtInt(summary.output_tokens)} out)`),
@@ -37,7 +39,9 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
 
 /**
  * Mount the tree + detail view into `root`. Returns {select(id), expandAll(), collapseAll(), destroy()}.
- * opts: {threadHref(id) → href|null, onSelect(spanId)}.
+ * opts: {threadHref(id) → href|null, onSelect(spanId), live, loadSpan(span) → Promise<{records, more}>}.
+ * A tree built without records (spantree.js) gets a span's records through `loadSpan` when the span is
+ * selected or opened; its log lines then show as rows under it.
  */
 export function mountTraceView(root, tree, opts = {}) {
   // opts.keep: the state of the view this one replaces (live updates): which spans were open, the selection
@@ -47,10 +51,25 @@ export function mountTraceView(root, tree, opts = {}) {
   if (keep) {
     for (const id of [...expanded]) if (keep.known.has(id)) expanded.delete(id);
     for (const id of keep.expanded) expanded.add(id);
+    // records fetched for spans that have had no new record since stay (a tree built without records)
+    for (const [id, old] of keep.loaded || []) {
+      const span = tree.spans.get(id);
+      if (span && !span.loaded && span.recordCount === old.count) addSpanRecords(tree, span, old.records, old.more);
+    }
   }
   let rows = [];
   let selected = null; // {span, rec|null}
   let frame = 0;
+  let destroyed = false;
+  const loading = new Map(); // span id → Promise, while its records are on their way
+  const hasKids = (span) => span.items.length > 0 || (!span.loaded && span.logCount > 0);
+  // A live page of a trace whose root is still running: running spans count up and the waterfall is scaled
+  // to now, four times a second. Elsewhere (a file, a finished trace) a span with no end has no duration.
+  const live = !!opts.live && tree.roots.some((r) => r.running);
+  let now = Date.now();
+  const endOf = (span) => (span.running && live ? Math.max(now, span.end) : span.end);
+  const total = () => (live ? Math.max(tree.end, now) - tree.start : tree.duration) || 1;
+  const durText = (span) => (span.running ? (live ? fmtDuration(endOf(span) - span.start) : "running") : fmtDuration(span.duration));
 
   const spacer = h("div", { id: "tree-spacer", class: "tree-spacer" });
   const scroller = h("div", { id: "tree-scroll", class: "tree-scroll", role: "tree", tabindex: "0", "aria-label": "spans" }, spacer);
@@ -60,7 +79,7 @@ export function mountTraceView(root, tree, opts = {}) {
   const find = h("input", { type: "search", class: "tree-find", placeholder: "find span…", title: "Enter: the next span whose name contains this", "aria-label": "find a span by name" });
   const findNote = h("span", { class: "muted find-note", "aria-live": "polite" });
   const axis = h("div", { class: "axis" }, [0, 0.25, 0.5, 0.75, 1].map((f) =>
-    h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(tree.duration * f))));
+    h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(total() * f))));
   const detail = h("aside", { id: "detail", class: "detail", "aria-live": "polite" },
     h("p", { class: "muted detail-empty" }, "Select a span to see its details. Keys: ↑ ↓ move, → ← open and close, Enter toggles."));
   const layout = h("div", { class: "trace-layout" },
@@ -78,6 +97,7 @@ export function mountTraceView(root, tree, opts = {}) {
     toolSpans: toolSpansByCallId(tree),
     callers: callersByCallId(tree),
     threadHref: opts.threadHref || null,
+    live,
     select: (id, o) => select(id, o),
   };
 
@@ -93,15 +113,34 @@ export function mountTraceView(root, tree, opts = {}) {
     return -1;
   }
 
-  function bar(span) {
-    const total = tree.duration || 1;
-    const left = Math.max(0, Math.min(1, (span.start - tree.start) / total));
-    const width = Math.max(0, Math.min(1 - left, (span.duration || 0) / total));
-    const b = h("div", { class: `bar ${statusClass(span.status)} kind-${span.kind.replace(/[^a-z_]/gi, "")}` });
+  function place(b, span) {
+    const scale = total();
+    const left = Math.max(0, Math.min(1, (span.start - tree.start) / scale));
+    const length = span.running ? endOf(span) - span.start : span.duration;
+    const width = Math.max(0, Math.min(1 - left, (length || 0) / scale));
     b.style.left = `${left * 100}%`;
     b.style.width = `max(2px, ${width * 100}%)`;
+  }
+
+  function bar(span) {
+    const b = h("div", { class: `bar ${statusClass(span.status)} kind-${span.kind.replace(/[^a-z_]/gi, "")}` });
+    place(b, span);
     return h("div", { class: "waterfall" }, b);
   }
+
+  /** A tick of a live trace: the axis and the visible rows' bars rescaled to now, running spans' times. */
+  function tick(t) {
+    now = t;
+    axis.querySelectorAll(".tick").forEach((el) => { const f = Number(el.dataset.key); if (f) el.textContent = fmtDuration(total() * f); });
+    for (const el of spacer.children) {
+      const row = rows[Number(el.dataset.row)];
+      if (!row || row.type !== "span") continue;
+      const b = el.querySelector(".bar");
+      if (b) place(b, row.span);
+      if (row.span.running) el.querySelector(".dur").textContent = durText(row.span);
+    }
+  }
+  const stopTicking = live ? onTick(tick) : () => {};
 
   function renderRow(i) {
     const row = rows[i];
@@ -110,20 +149,20 @@ export function mountTraceView(root, tree, opts = {}) {
     let el;
     if (row.type === "span") {
       const open = expanded.has(span.id);
-      const hasKids = span.items.length > 0;
+      const kids = hasKids(span);
       el = h("div", {
         class: `row span-row ${statusClass(span.status)}${isSel ? " selected" : ""}${span.errorBelow ? " error-below" : ""}`,
         role: "treeitem", "aria-level": String(row.depth + 1), "aria-selected": isSel ? "true" : "false",
-        "aria-expanded": hasKids ? String(open) : null, "data-row": String(i), "data-span": span.id, id: `row-${i}`,
+        "aria-expanded": kids ? String(open) : null, "data-row": String(i), "data-span": span.id, id: `row-${i}`,
       },
       h("div", { class: "cell-name" },
-        h("span", { class: `twisty${hasKids ? "" : " leaf"}`, "data-row": String(i) }, hasKids ? (open ? "▾" : "▸") : "·"),
+        h("span", { class: `twisty${kids ? "" : " leaf"}`, "data-row": String(i) }, kids ? (open ? "▾" : "▸") : "·"),
         h("span", { class: `kind kind-${span.kind.replace(/[^a-z_]/gi, "")}` }, span.kind),
         h("span", { class: "name" }, span.name),
         span.status === "error" ? h("span", { class: "flag flag-error", title: "this span failed" }, "error")
           : span.errorBelow ? h("span", { class: "flag flag-below", title: "a span under this one failed" }, "!") : null,
         span.status !== "ok" && span.status !== "error" && span.status !== "log" ? h("span", { class: `flag ${statusClass(span.status)}` }, span.status) : null,
-        h("span", { class: "dur" }, fmtDuration(span.duration))),
+        h("span", { class: `dur${span.running ? " running-time" : ""}` }, durText(span))),
       bar(span));
     } else {
       const rec = row.rec;
@@ -150,7 +189,11 @@ export function mountTraceView(root, tree, opts = {}) {
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const frag = document.createDocumentFragment();
-    for (let i = first; i < last; i++) frag.appendChild(renderRow(i));
+    for (let i = first; i < last; i++) {
+      frag.appendChild(renderRow(i));
+      const row = rows[i]; // an open span on screen shows its log lines: fetch them if they are not here yet
+      if (row.type === "span" && !row.span.loaded && row.span.logCount && expanded.has(row.span.id)) ensureLoaded(row.span);
+    }
     spacer.replaceChildren(frag);
     const si = rowIndexOf(selected);
     if (si >= first && si < last) scroller.setAttribute("aria-activedescendant", `row-${si}`);
@@ -174,11 +217,72 @@ export function mountTraceView(root, tree, opts = {}) {
     else if (top + ROW_HEIGHT > scroller.scrollTop + h0) scroller.scrollTop = top + ROW_HEIGHT - h0;
   }
 
+  /** Fetch a span's records (a tree built without them); redraw its rows and, if selected, the detail. */
+  function ensureLoaded(span, retry = false) {
+    if (span.loaded || !opts.loadSpan || (span.loadError && !retry)) return Promise.resolve();
+    if (loading.has(span.id)) return loading.get(span.id);
+    const done = () => {
+      loading.delete(span.id);
+      if (destroyed) return;
+      refresh();
+      if (selected && selected.span === span && !selected.rec) showDetail();
+    };
+    const promise = Promise.resolve().then(() => opts.loadSpan(span)).then(({ records, more }) => {
+      addSpanRecords(tree, span, records, more);
+      span.loadError = null;
+      done();
+    }, (e) => {
+      span.loadError = String(e && e.message || e);
+      done();
+    });
+    loading.set(span.id, promise);
+    return promise;
+  }
+
+  /**
+   * A tree built without records: the spans a span links to by tool call id get their records too — the tool
+   * spans that ran an LLM call's tool calls come after it, the LLM call that asked for a tool before it — a few
+   * of the nearest, once; then the detail is drawn again with its links.
+   */
+  function loadLinked(span) {
+    if (!tree.lazy || span.linksTried) return;
+    span.linksTried = true;
+    const asked = [...callersByCallId({ order: [span] }).keys()].filter((id) => !ctx.toolSpans.has(id));
+    const callId = field(span.attrs, "gen_ai.tool.call.id");
+    const caller = typeof callId === "string" && !ctx.callers.has(callId);
+    if (!asked.length && !caller) return;
+    const near = [];
+    const want = (s) => !s.loaded && (asked.length ? s.kind === "tool" : LLM_KINDS.has(s.kind));
+    const step = asked.length ? 1 : -1;
+    const limit = Math.max(8, 2 * asked.length);
+    for (let i = span.order + step; i >= 0 && i < tree.order.length && near.length < limit; i += step) {
+      if (want(tree.order[i])) near.push(tree.order[i]);
+    }
+    if (!near.length) return;
+    Promise.all(near.map((s) => ensureLoaded(s))).then(() => {
+      if (!destroyed && selected && selected.span === span && !selected.rec) showDetail();
+    });
+  }
+
   function showDetail() {
     clear(detail);
     if (!selected) return;
-    detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, selected.span, ctx) : renderSpanDetail(selected.span, ctx));
+    const span = selected.span;
+    if (!selected.rec && !span.loaded) {
+      detail.appendChild(h("div", { class: "detail-inner" },
+        h("header", { class: "detail-head" }, h("h2", null, span.name)),
+        span.loadError ? h("p", { class: "page-status error" }, `Could not load this span's records: ${span.loadError}`)
+          : h("p", { class: "muted detail-loading" }, "Loading the span's records…")));
+      if (!span.loadError) ensureLoaded(span);
+      return;
+    }
+    if (tree.lazy) { // the links between spans known so far (spans get their fields when they are opened)
+      ctx.toolSpans = toolSpansByCallId(tree);
+      ctx.callers = callersByCallId(tree);
+    }
+    detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, span, ctx) : renderSpanDetail(span, ctx));
     detail.scrollTop = 0;
+    if (!selected.rec) loadLinked(span);
   }
 
   function select(spanId, { reveal = true, rec = null, updateHash = true } = {}) {
@@ -211,8 +315,9 @@ export function mountTraceView(root, tree, opts = {}) {
   }
 
   function toggle(span, open = !expanded.has(span.id)) {
-    if (!span.items.length) return;
+    if (!hasKids(span)) return;
     if (open) expanded.add(span.id); else expanded.delete(span.id);
+    if (open) ensureLoaded(span, true);
     refresh();
   }
 
@@ -243,7 +348,7 @@ export function mountTraceView(root, tree, opts = {}) {
       case "PageDown": selectRow(Math.min(rows.length - 1, i + Math.floor(scroller.clientHeight / ROW_HEIGHT))); break;
       case "PageUp": selectRow(Math.max(0, i - Math.floor(scroller.clientHeight / ROW_HEIGHT))); break;
       case "ArrowRight":
-        if (row && row.type === "span" && row.span.items.length && !expanded.has(row.span.id)) toggle(row.span, true);
+        if (row && row.type === "span" && hasKids(row.span) && !expanded.has(row.span.id)) toggle(row.span, true);
         else selectRow(Math.min(rows.length - 1, i + 1));
         break;
       case "ArrowLeft":
@@ -302,11 +407,17 @@ export function mountTraceView(root, tree, opts = {}) {
       expanded: new Set(expanded),
       selected: selected ? selected.span.id : null,
       scrollTop: scroller.scrollTop,
+      loaded: tree.lazy ? new Map([...tree.spans.values()].filter((sp) => sp.loaded).map((sp) => [sp.id, {
+        count: sp.recordCount, more: sp.more,
+        records: [sp.startRec, ...sp.logs.map((l) => l.rec), sp.endRec].filter(Boolean),
+      }])) : null,
     }),
     expandAll: () => expandBtn.click(),
     collapseAll: () => collapseBtn.click(),
     rowCount: () => rows.length,
     destroy() {
+      destroyed = true;
+      stopTicking();
       window.removeEventListener("resize", schedule);
       clear(root);
     },

@@ -61,13 +61,21 @@ export function groupByTrace(records) {
   return groups;
 }
 
-function newSpan(id) {
+const NO_ATTRS = Object.freeze(Object.create(null));
+const NO_LOGS = Object.freeze([]);
+
+/**
+ * An empty span. `lazy`: a span of a tree built without its records (spantree.js): `loaded` false, and no
+ * fields or logs of its own until addSpanRecords gives it its records (fewer objects for 100,000 spans).
+ */
+export function newSpan(id, lazy = false) {
   return {
     id, parentId: null, name: null, kind: null, status: null, service: null,
     start: NaN, end: NaN, duration: NaN,
-    startRec: null, endRec: null, logs: [], children: [], items: [],
-    attrs: Object.create(null), depth: 0, order: 0,
-    error: false, errorBelow: false, orphan: false, incomplete: false,
+    startRec: null, endRec: null, logs: lazy ? NO_LOGS : [], children: [], items: [],
+    attrs: lazy ? NO_ATTRS : Object.create(null), depth: 0, order: 0,
+    error: false, errorBelow: false, orphan: false, incomplete: false, running: false,
+    loaded: !lazy, logCount: 0, recordCount: 0, more: false,
   };
 }
 
@@ -79,6 +87,138 @@ function mergeAttrs(target, rec) {
 
 function compareBy(a, b) {
   return (a.t - b.t) || (a.seq - b.seq);
+}
+
+/** Fill a span's derived fields (name, kind, times, status, flags) from its start/end records and logs. */
+export function finishSpan(span) {
+  if (span.startRec) mergeAttrs(span.attrs, span.startRec);
+  if (span.endRec) mergeAttrs(span.attrs, span.endRec);
+  const name = span.attrs.span_name;
+  span.name = typeof name === "string" && name ? name : (span.logs.length ? String(own(span.logs[0].rec, "event")) : span.id);
+  span.kind = typeof span.attrs.span_kind === "string" ? span.attrs.span_kind : (span.startRec || span.endRec ? "span" : "log");
+  const dur = span.attrs.duration_ms;
+  if (!Number.isFinite(span.start)) {
+    if (Number.isFinite(span.end) && typeof dur === "number") span.start = span.end - dur;
+    else if (span.logs.length) span.start = span.logs[0].t;
+  }
+  // Started and not ended: no duration yet (a live page counts the time elapsed); `end` is the last record.
+  span.running = !!span.startRec && !span.endRec && typeof dur !== "number";
+  if (!Number.isFinite(span.end)) {
+    if (typeof dur === "number" && Number.isFinite(span.start)) span.end = span.start + dur;
+    else span.end = span.logs.length ? span.logs[span.logs.length - 1].t : span.start;
+  }
+  span.duration = typeof dur === "number" ? dur : span.running ? NaN : Math.max(0, span.end - span.start);
+  const status = span.attrs.status;
+  span.status = typeof status === "string" ? status : (span.endRec ? "ok" : (span.startRec ? "running" : "log"));
+  span.incomplete = span.attrs.incomplete === true || (!!span.startRec && !span.endRec);
+  span.error = span.status === "error" || hasErrorLog(span);
+  span.logs.sort(compareBy);
+}
+
+function hasErrorLog(span) {
+  return span.logs.some((l) => {
+    const lv = own(l.rec, "level");
+    return lv === "error" || lv === "critical";
+  });
+}
+
+/**
+ * Give a span of a tree built without records (spantree.js) its records, as fetched for it alone: its fields,
+ * start and end records and log lines (its figures stay those of the tree). `more`: some were left out.
+ */
+export function addSpanRecords(tree, span, records, more = false) {
+  span.startRec = null;
+  span.endRec = null;
+  span.logs = [];
+  span.attrs = Object.create(null);
+  records.forEach((rec, index) => {
+    if (!rec || typeof rec !== "object") return;
+    const event = own(rec, "event");
+    if (!span.service && typeof own(rec, "service") === "string") span.service = rec.service;
+    if (event === SPAN_START && !span.startRec) span.startRec = rec;
+    else if (event === SPAN_END && !span.endRec) span.endRec = rec;
+    else span.logs.push({ rec, t: parseTime(own(rec, "timestamp")), seq: typeof own(rec, "seq") === "number" ? rec.seq : index });
+  });
+  if (span.startRec) mergeAttrs(span.attrs, span.startRec);
+  if (span.endRec) mergeAttrs(span.attrs, span.endRec);
+  span.logs.sort(compareBy);
+  if (hasErrorLog(span)) {
+    span.error = true;
+    const seen = new Set();
+    for (let p = tree.spans.get(span.parentId); p && !seen.has(p); p = tree.spans.get(p.parentId)) {
+      seen.add(p);
+      p.errorBelow = true;
+    }
+  }
+  span.items = spanItems(span);
+  span.more = more;
+  span.loaded = true;
+}
+
+/** A span's rows under it: child spans and its log records, interleaved by time. */
+export function spanItems(span) {
+  const items = span.children.map((c) => ({ type: "span", t: c.start, seq: -1, span: c }));
+  if (!span.logs.length) return items; // children come sorted by start already
+  for (const l of span.logs) items.push({ type: "log", t: l.t, seq: l.seq, rec: l.rec, span });
+  items.sort((a, b) => (a.t - b.t) || (a.seq - b.seq));
+  return items;
+}
+
+/**
+ * Link spans (a Map id → span) into a tree: children sorted by start, a pre-order walk, error flags carried up,
+ * each span's items (child spans and log records interleaved by time). Returns {roots, order}.
+ * Spans whose parent is missing become roots flagged `orphan`; a parent cycle is broken the same way.
+ */
+export function linkTree(spans) {
+  // Link children; a missing parent makes a root.
+  const roots = [];
+  for (const span of spans.values()) {
+    const parent = span.parentId ? spans.get(span.parentId) : undefined;
+    if (parent && parent !== span) parent.children.push(span);
+    else {
+      if (span.parentId) span.orphan = true;
+      roots.push(span);
+    }
+  }
+  const byStart = (a, b) => (a.start - b.start) || (a.end - b.end) || (a.id < b.id ? -1 : 1);
+  // Pre-order walk; anything not reached sits in a parent cycle and becomes a root.
+  const order = [];
+  const seen = new Set();
+  const walk = (root) => {
+    root.depth = 0;
+    const stack = [root];
+    while (stack.length) {
+      const span = stack.pop();
+      if (seen.has(span)) continue;
+      seen.add(span);
+      span.order = order.length;
+      order.push(span);
+      const kids = span.children;
+      if (kids.some((c) => seen.has(c))) span.children = kids.filter((c) => !seen.has(c));
+      span.children.sort(byStart);
+      for (let i = span.children.length - 1; i >= 0; i--) {
+        const child = span.children[i];
+        child.depth = span.depth + 1;
+        stack.push(child);
+      }
+    }
+  };
+  roots.sort(byStart);
+  roots.forEach(walk);
+  for (const span of spans.values()) {
+    if (!seen.has(span)) {
+      span.orphan = true;
+      roots.push(span);
+      walk(span);
+    }
+  }
+  // Error flags travel to every ancestor; items interleave child spans and log records by time.
+  for (let i = order.length - 1; i >= 0; i--) {
+    const span = order[i];
+    for (const c of span.children) if (c.error || c.errorBelow) span.errorBelow = true;
+    span.items = spanItems(span);
+  }
+  return { roots, order };
 }
 
 /**
@@ -113,77 +253,8 @@ export function buildTree(records) {
       span.logs.push({ rec, t, seq });
     }
   });
-  for (const span of spans.values()) {
-    if (span.startRec) mergeAttrs(span.attrs, span.startRec);
-    if (span.endRec) mergeAttrs(span.attrs, span.endRec);
-    const name = span.attrs.span_name;
-    span.name = typeof name === "string" && name ? name : (span.logs.length ? String(own(span.logs[0].rec, "event")) : span.id);
-    span.kind = typeof span.attrs.span_kind === "string" ? span.attrs.span_kind : (span.startRec || span.endRec ? "span" : "log");
-    const dur = span.attrs.duration_ms;
-    if (!Number.isFinite(span.start)) {
-      if (Number.isFinite(span.end) && typeof dur === "number") span.start = span.end - dur;
-      else if (span.logs.length) span.start = span.logs[0].t;
-    }
-    if (!Number.isFinite(span.end)) {
-      if (typeof dur === "number" && Number.isFinite(span.start)) span.end = span.start + dur;
-      else span.end = span.logs.length ? span.logs[span.logs.length - 1].t : span.start;
-    }
-    span.duration = typeof dur === "number" ? dur : Math.max(0, span.end - span.start);
-    const status = span.attrs.status;
-    span.status = typeof status === "string" ? status : (span.endRec ? "ok" : (span.startRec ? "running" : "log"));
-    span.incomplete = span.attrs.incomplete === true || (!!span.startRec && !span.endRec);
-    span.error = span.status === "error" || span.logs.some((l) => {
-      const lv = own(l.rec, "level");
-      return lv === "error" || lv === "critical";
-    });
-    span.logs.sort(compareBy);
-  }
-  // Link children; a missing parent makes a root.
-  const roots = [];
-  for (const span of spans.values()) {
-    const parent = span.parentId ? spans.get(span.parentId) : undefined;
-    if (parent && parent !== span) parent.children.push(span);
-    else {
-      if (span.parentId) span.orphan = true;
-      roots.push(span);
-    }
-  }
-  const byStart = (a, b) => (a.start - b.start) || (a.end - b.end) || (a.id < b.id ? -1 : 1);
-  // Pre-order walk; anything not reached sits in a parent cycle and becomes a root.
-  const order = [];
-  const seen = new Set();
-  const walk = (root) => {
-    const stack = [[root, 0]];
-    while (stack.length) {
-      const [span, depth] = stack.pop();
-      if (seen.has(span)) continue;
-      seen.add(span);
-      span.depth = depth;
-      span.order = order.length;
-      order.push(span);
-      span.children = span.children.filter((c) => !seen.has(c));
-      span.children.sort(byStart);
-      for (let i = span.children.length - 1; i >= 0; i--) stack.push([span.children[i], depth + 1]);
-    }
-  };
-  roots.sort(byStart);
-  roots.forEach(walk);
-  for (const span of spans.values()) {
-    if (!seen.has(span)) {
-      span.orphan = true;
-      roots.push(span);
-      walk(span);
-    }
-  }
-  // Error flags travel to every ancestor; items interleave child spans and log records by time.
-  for (let i = order.length - 1; i >= 0; i--) {
-    const span = order[i];
-    for (const c of span.children) if (c.error || c.errorBelow) span.errorBelow = true;
-    const items = span.children.map((c) => ({ type: "span", t: c.start, seq: -1, span: c }));
-    for (const l of span.logs) items.push({ type: "log", t: l.t, seq: l.seq, rec: l.rec, span });
-    items.sort((a, b) => (a.t - b.t) || (a.seq - b.seq));
-    span.items = items;
-  }
+  for (const span of spans.values()) finishSpan(span);
+  const { roots, order } = linkTree(spans);
   const start = Number.isFinite(minT) ? minT : 0;
   let end = Number.isFinite(maxT) ? maxT : start;
   for (const s of order) if (Number.isFinite(s.end) && s.end > end) end = s.end;
@@ -271,8 +342,8 @@ export function summarize(tree) {
     root_kind: root ? root.kind : null,
     service: root ? root.service : null,
     start: Number.isFinite(tree.start) ? new Date(tree.start).toISOString() : null,
-    end: Number.isFinite(tree.end) ? new Date(tree.end).toISOString() : null,
-    duration_ms: root && Number.isFinite(root.duration) ? root.duration : tree.duration,
+    end: root && root.running ? null : Number.isFinite(tree.end) ? new Date(tree.end).toISOString() : null,
+    duration_ms: root && root.running ? null : root && Number.isFinite(root.duration) ? root.duration : tree.duration,
     span_count: tree.order.filter((s) => s.kind !== "log").length,
     record_count: records,
     error_count: errors,
