@@ -241,14 +241,12 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 
 #: A mapping key longer than the 1,000-character key cap, in encoded JSON.
 _LONG_KEY = re.compile(r'"(?:[^"\\]|\\.){1001,}":')
-_LONG_RUN = re.compile(r'[^"]{1001}')
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
 # The same on UTF-8 bytes (a multi-byte character never contains a quote, backslash or bracket byte).
 _LONG_KEY_B = re.compile(_LONG_KEY.pattern.encode())
-_LONG_RUN_B = re.compile(_LONG_RUN.pattern.encode())
 _JSON_STRING_B = re.compile(_JSON_STRING.pattern.encode())
 _INNERMOST_B = re.compile(_INNERMOST.pattern.encode())
 
@@ -262,6 +260,17 @@ try:  # optional: a much faster encoder (installed with LangChain, through langs
     _ORJSON_OPTIONS |= orjson.OPT_PASSTHROUGH_DATACLASS
 except ImportError:  # pragma: no cover - depends on the environment
     pass
+
+
+def _longest_run(pieces: list[Any]) -> int:
+    """The longest of the pieces of an encoded line split at its quotes (escaped quotes blanked first).
+
+    Every string and key of the line lies whole inside one piece, and its encoded length (UTF-8 bytes,
+    escapes) is never below its length in characters, so a longest piece within a cap proves every string
+    and key within it, in one C-speed pass whatever the lengths (a regex for a run of N non-quote characters
+    costs up to N steps per position). Blanking ``\\"`` can only merge pieces, which only makes the test
+    stricter."""
+    return max(map(len, pieces))
 
 
 def _nesting_exceeds(text: str, max_depth: int) -> bool:
@@ -291,9 +300,10 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     """The record encoded straight away when provably no cap or conversion applies, else None.
 
     Most records are small plain JSON data. If the encoder takes the record as it is (no foreign types,
-    no NaN, no cycle) and the encoded text is shorter than ``max_chars`` (so no string is longer), has fewer
-    than ``max_items`` commas (so no container has more items), at most ``max_depth`` brackets (so no
-    nesting is deeper) and no key longer than 1,000 characters, the walk would return the same data.
+    no NaN, no cycle) and the encoded text has no stretch between quotes longer than ``max_chars`` (so no
+    string is longer), fewer than ``max_items`` commas (so no container has more items), at most
+    ``max_depth`` brackets (so no nesting is deeper) and no key longer than 1,000 characters, the walk would
+    return the same data. Every check is one linear pass at C speed, so the cost follows the record's size.
     """
     if _orjson is not None:
         return _direct_orjson(record, limits)
@@ -302,14 +312,14 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     except (TypeError, ValueError, RecursionError):
         return None
     n = len(text)
-    if n > limits.max_chars or text.count(",") >= limits.max_items:
+    if text.count(",") >= limits.max_items:
         return None
     if text.count("{") + text.count("[") > limits.max_depth and _nesting_exceeds(text, limits.max_depth):
         return None
-    # The exact long-key regex is slow; run it only when some stretch without a quote could hold such a key
-    # (escaped quotes are read as ordinary characters there, which can only make the check run more often).
-    if n > 1_000 and _LONG_RUN.search(text.replace('\\"', "__")) and _LONG_KEY.search(text):
-        return None
+    if n > 1_000 or n > limits.max_chars:
+        longest = _longest_run(text.replace('\\"', "__").split('"'))
+        if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY.search(text)):
+            return None
     if not _plain(record):
         return None
     line = text.encode("utf-8", "backslashreplace")
@@ -332,15 +342,17 @@ def _direct_orjson(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     except Exception:  # orjson.JSONEncodeError (a TypeError), or anything a hostile object raises
         return None
     n = len(line)
-    if n > limits.max_chars or n > limits.max_record_bytes:
+    if n > limits.max_record_bytes:
         return None
     # A container over max_items holds max_items commas and one byte more per item: only a longer line can.
     if n > 2 * limits.max_items and line.count(b",") >= limits.max_items:
         return None
     if line.count(b"{") + line.count(b"[") > limits.max_depth and _nesting_exceeds_b(line, limits.max_depth):
         return None
-    if n > 1_000 and _LONG_RUN_B.search(line.replace(b'\\"', b"__")) and _LONG_KEY_B.search(line):
-        return None
+    if n > 1_000 or n > limits.max_chars:
+        longest = _longest_run(line.replace(b'\\"', b"__").split(b'"'))
+        if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY_B.search(line)):
+            return None
     if b"null" in line and not _plain(record, finite=True):
         return None
     return line
