@@ -401,11 +401,17 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
     A record that still exceeds ``limits.max_record_bytes`` after per-value caps is re-encoded with
     tighter caps; as a last resort only its standard fields are kept, with a marker saying so.
     """
+    return dumps_checked(record, limits)[0]
+
+
+def dumps_checked(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, bool]:
+    """``(dumps(record, limits), within)``: ``within`` is False when the record as a whole was over
+    ``max_record_bytes`` and had to be re-encoded with tighter caps than ``limits``."""
     line = _direct(record, limits)
     if line is not None:
-        return line
+        return line, True
     current = limits
-    for _ in range(4):
+    for attempt in range(4):
         data = to_jsonable(record, current)
         try:
             line = _orjson.dumps(data) if _orjson is not None else b""
@@ -417,7 +423,7 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
             except Exception:
                 line = json.dumps(data, ensure_ascii=True, separators=(",", ":"), default=str).encode()
         if len(line) <= current.max_record_bytes:
-            return line
+            return line, attempt == 0
         current = dataclasses.replace(
             current,
             max_chars=max(256, current.max_chars // 8),
@@ -425,7 +431,7 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
         )
     keep = {k: record[k] for k in _STANDARD if k in record}
     keep["aitrace.cut"] = f"record over {limits.max_record_bytes} bytes; only standard fields kept"
-    return json.dumps(to_jsonable(keep, Limits(max_chars=1024)), separators=(",", ":")).encode()
+    return json.dumps(to_jsonable(keep, Limits(max_chars=1024)), separators=(",", ":")).encode(), False
 
 
 _STANDARD = (

@@ -305,6 +305,9 @@ class AITraceHandler(_Base):
                 attributes=fields,
                 input=input,
             )
+        refs = self.shaper.refs(cache)
+        if refs is not None:  # messages first written by this start record may be referred to from now on
+            refs.commit(handle.span_id if handle.sampled else None, run_id)
         run = _Run(handle, kind, name)
         run.rid = rid
         run.start_ns = time.perf_counter_ns()
@@ -356,6 +359,7 @@ class AITraceHandler(_Base):
         if run is None:
             return
         self._detach(run)
+        refs = self.shaper.refs(run.root.cache)
         if run.root is run:
             run.cache = None
             if run.tree:
@@ -367,6 +371,8 @@ class AITraceHandler(_Base):
                 run.handle.end(status, error=error, attributes=fields)
             else:
                 run.handle.end(status, output=output, error=error, attributes=fields)
+            if refs is not None:
+                refs.commit(run.handle.span_id if run.handle.sampled else None, run_id)
 
     def _close_leftovers(self, root: _Run, status: str) -> None:
         """Runs of this tree that never got an end callback: close them, marked incomplete."""
@@ -379,6 +385,12 @@ class AITraceHandler(_Base):
             self._detach(run)
             if run.handle is not None:
                 run.handle.end(status if status != "ok" else "cancelled", incomplete=True)
+
+    def _begin(self, cache: dict[Any, Any] | None, run_id: UUID) -> None:
+        """Before shaping a record's values: messages shaped from here are committed with its span."""
+        refs = self.shaper.refs(cache)
+        if refs is not None:
+            refs.begin(run_id)
 
     def _redacted_error(self, exc: BaseException) -> BaseException:
         shaper = self.shaper
@@ -460,6 +472,7 @@ class AITraceHandler(_Base):
                     link = self._interrupted.pop(thread_id, None)
                 if link is not None:
                     fields["link.trace_id"], fields["link.span_id"] = link
+            self._begin(cache, run_id)
             value = _MISSING if self.hide_inputs else self.shaper.value(inputs, cache)
             run = self._start(run_id, parent_run_id, parent, cache, kind, name, fields, value, tags)
             run.thread_id = thread_id
@@ -488,6 +501,7 @@ class AITraceHandler(_Base):
                         self._interrupted[run.thread_id] = (run.handle.trace_id, run.handle.span_id)
                         while len(self._interrupted) > 1024:
                             self._interrupted.popitem(last=False)
+            self._begin(run.root.cache, run_id)
             output = _MISSING if self.hide_outputs else self.shaper.value(outputs, run.root.cache)
             self._end(run_id, status, output=output, fields=fields, run=run)
         except Exception:
@@ -515,6 +529,7 @@ class AITraceHandler(_Base):
         if cache is None:
             self._start(run_id, parent_run_id, parent, None, "llm", "llm", None)
             return
+        self._begin(cache, run_id)
         fields = llm_start_fields(
             serialized,
             messages,
@@ -600,7 +615,8 @@ class AITraceHandler(_Base):
             if run is None or run.handle is None:
                 self._end(run_id, "ok", run=run)
                 return
-            fields = llm_end_fields(response, self.shaper, self.hide_outputs)
+            self._begin(run.root.cache, run_id)
+            fields = llm_end_fields(response, self.shaper, self.hide_outputs, run.root.cache)
             cost = estimate_cost(fields.get("gen_ai.response.model") or run.model, fields, self.prices)
             if cost is not None:
                 fields["gen_ai.usage.cost_usd"] = cost
@@ -636,6 +652,7 @@ class AITraceHandler(_Base):
             if cache is None:
                 self._start(run_id, parent_run_id, parent, None, "tool", name, None)
                 return
+            self._begin(cache, run_id)
             value = (
                 _MISSING
                 if self.hide_inputs
