@@ -176,6 +176,9 @@ class AITraceHandler(_Base):
         the price table for cost estimates (default :data:`aitrace_langchain.PRICES`).
     ``max_documents``
         retrieved documents kept per retriever run.
+    ``dedup_messages`` (``AITRACE_LANGCHAIN_DEDUP_MESSAGES``, default on)
+        write each chat message once per trace and refer to it afterwards (docs/schema.md, "References");
+        off, every record carries its messages in full.
 
     The handler never raises into the application: a failure inside it is logged once a minute (logger
     ``aitrace.langchain``) and the run goes on.
@@ -196,6 +199,7 @@ class AITraceHandler(_Base):
         prices: Mapping[str, Price] | None = None,
         max_documents: int = 20,
         logger_name: str = "aitrace_langchain",
+        dedup_messages: bool | None = None,
     ) -> None:
         super().__init__()
         self.hide_inputs = _env_flag("AITRACE_LANGCHAIN_HIDE_INPUTS") if hide_inputs is None else hide_inputs
@@ -208,7 +212,10 @@ class AITraceHandler(_Base):
         self.prices = PRICES if prices is None else prices
         self.max_documents = max_documents
         self.logger_name = logger_name
-        self.shaper = Shaper(Redactor(redact_keys, redact_patterns))
+        dedup = os.environ.get("AITRACE_LANGCHAIN_DEDUP_MESSAGES", "1").strip().lower() in _TRUE
+        self.shaper = Shaper(
+            Redactor(redact_keys, redact_patterns), dedup=dedup if dedup_messages is None else dedup_messages
+        )
         self._runs: dict[UUID, _Run] = {}
         self._lock = threading.Lock()
         self._interrupted: collections.OrderedDict[str, tuple[str, str]] = collections.OrderedDict()
