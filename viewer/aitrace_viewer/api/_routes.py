@@ -20,6 +20,8 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from aitrace_core import resolve_refs
+
 from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
 from ._parse import BodyReader, IngestError, parse_batch
@@ -78,8 +80,8 @@ async def ingest(request: Request[Any, Any, Any], state: State) -> Response[Any]
         if batch_id is not None and not _BATCH_ID.match(batch_id):
             raise IngestError(400, "X-Aitrace-Batch-Id must be 1-200 printable ASCII characters")
         schema = request.headers.get("x-aitrace-schema")
-        if schema is not None and schema.strip() != "1":
-            raise IngestError(400, f"record schema version {schema!r} is not supported (this server reads 1)")
+        if schema is not None and schema.strip() not in ("1", "2"):
+            raise IngestError(400, f"record schema version {schema!r} is not supported (this server: 1, 2)")
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and not encoding and int(length) > limit:
             raise IngestError(413, f"body over the limit of {limit:,} bytes")
@@ -220,7 +222,9 @@ async def export_trace(
     state: State, trace_id: str, format: Literal["json", "jsonl", "csv"] = "jsonl"
 ) -> Response[bytes]:
     trace_id = _trace_id(trace_id)
-    records = await anyio.to_thread.run_sync(_store(state).trace_records, trace_id)
+    store = _store(state)
+    # whole records out: each message in place, as if written in full every time (docs/schema.md, References)
+    records = await anyio.to_thread.run_sync(lambda: resolve_refs(store.trace_records(trace_id)))
     if not records:
         return Response(
             b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json"
