@@ -48,10 +48,12 @@ class TraceRefs:
     that a per-value cap could cut (over ``max_chars`` bytes, ``max_items`` commas) is never shared.
     """
 
-    __slots__ = ("_entries", "_ids", "_local")
+    __slots__ = ("_entries", "_ids", "_keys", "_local")
 
     def __init__(self) -> None:
-        self._entries: dict[bytes, list[Any]] = {}  # value's bytes -> [id, span_id | None]
+        self._entries: dict[bytes, list[Any]] = {}  # value's bytes -> [id, span_id | None, bytes]
+        # id(value) -> (value, bytes): the same shaped message object offered again is not encoded again
+        self._keys: dict[int, tuple[Any, bytes]] = {}
         self._ids = itertools.count(1)
         self._local = threading.local()
 
@@ -68,15 +70,21 @@ class TraceRefs:
 
     def share(self, value: dict[str, Any]) -> dict[str, Any]:
         """``value`` (plain JSON data) as it goes into the record being shaped: a reference when the trace
-        already wrote it, else the value itself, with ``"$id"`` when later records may refer to it."""
+        already wrote it, else the value itself, with ``"$id"`` when later records may refer to it.
+        ``value`` must not change afterwards (the same object is recognised without encoding it again)."""
         local = self._local
         pending: list[Any] | None = getattr(local, "pending", None)
         if pending is None:
             return value
-        try:
-            key = _key(value)
-        except Exception:  # not plain JSON data: written as it is, never shared
-            return value
+        known = self._keys.get(id(value))
+        if known is not None and known[0] is value:
+            key = known[1]
+        else:
+            try:
+                key = _key(value)
+            except Exception:  # not plain JSON data: written as it is, never shared
+                return value
+            self._keys[id(value)] = (value, key)  # keeps value alive, so its id stays unique
         entry = self._entries.get(key)
         if entry is not None:
             span = entry[1]

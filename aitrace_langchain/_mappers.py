@@ -118,11 +118,22 @@ class Shaper:
             return self._mapping(obj, cache, depth)
         if t is list or t is tuple:
             items = [self.value(v, cache, depth + 1) for v in obj]
-            return TraceRefs.compact(items) if cache is not None and self.dedup else items
+            return TraceRefs.compact(items) if cache is not None and len(items) > 1 and self.dedup else items
         if isinstance(obj, BaseMessage):
-            converted = self.message(obj, cache, depth)
+            if cache is None:
+                return self._message(obj, depth)
+            hit = cache.get(id(obj))
+            if hit is None or hit[0] is not obj:
+                hit = cache[id(obj)] = [obj, self._message(obj, depth), None]  # keeps obj alive
+            elif hit[2] is not None:
+                return hit[2]  # this trace refers to it already: the same reference every time
             refs = self.refs(cache)
-            return converted if refs is None else refs.share(converted)
+            if refs is None:
+                return hit[1]
+            out = refs.share(hit[1])
+            if len(out) == 2 and "$ref" in out:
+                hit[2] = out
+            return out
         if isinstance(obj, Mapping):
             return self._mapping(obj, cache, depth)
         if isinstance(obj, (list, tuple, set, frozenset)):
@@ -150,14 +161,12 @@ class Shaper:
 
     def message(self, msg: Any, cache: dict[Any, Any] | None = None, depth: int = 0) -> Any:
         """A LangChain message shaped in full (converted once per trace and message object)."""
-        if cache is not None:
-            hit = cache.get(id(msg))
-            if hit is not None and hit[0] is msg:
-                return hit[1]
-        converted = self._message(msg, depth)
-        if cache is not None:
-            cache[id(msg)] = (msg, converted)  # keeps msg alive, so its id stays unique
-        return converted
+        if cache is None:
+            return self._message(msg, depth)
+        hit = cache.get(id(msg))
+        if hit is None or hit[0] is not msg:
+            hit = cache[id(msg)] = [msg, self._message(msg, depth), None]  # keeps msg alive
+        return hit[1]
 
     def _mapping(self, obj: Mapping[Any, Any], cache: dict[int, Any] | None, depth: int) -> dict[str, Any]:
         """A mapping (at ``depth``, already within the depth limit): str keys, secret keys redacted."""
