@@ -64,7 +64,9 @@ class TraceRefs:
         """Start shaping one record's values in this thread, for ``owner`` (e.g. the run writing it); forgets
         anything begun and never committed."""
         local = self._local
-        self._drop(getattr(local, "pending", None))
+        stale = getattr(local, "pending", None)
+        if stale:
+            self._drop(stale)
         local.pending = []
         local.owner = owner
 

@@ -262,6 +262,23 @@ except ImportError:  # pragma: no cover - depends on the environment
     pass
 
 
+_RUN_OVER: dict[tuple[type, int], re.Pattern[Any]] = {}
+
+
+def _has_run_over(blanked: Any, limit: int) -> bool:
+    """True when ``blanked`` (an encoded line, escaped quotes blanked) has a stretch without a quote longer
+    than ``limit``. The pattern starts at a quote, so each stretch is scanned once: linear, no copies."""
+    first = blanked.find(b'"' if type(blanked) is bytes else '"')
+    if first > limit or (first < 0 and len(blanked) > limit):
+        return True
+    key = (type(blanked), limit)
+    rx = _RUN_OVER.get(key)
+    if rx is None:
+        pattern = f'"[^"]{{{limit + 1}}}'
+        rx = _RUN_OVER[key] = re.compile(pattern.encode() if type(blanked) is bytes else pattern)
+    return rx.search(blanked) is not None
+
+
 def _longest_run(pieces: list[Any]) -> int:
     """The longest of the pieces of an encoded line split at its quotes (escaped quotes blanked first).
 
@@ -317,9 +334,11 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     if text.count("{") + text.count("[") > limits.max_depth and _nesting_exceeds(text, limits.max_depth):
         return None
     if n > 1_000 or n > limits.max_chars:
-        longest = _longest_run(text.replace('\\"', "__").split('"'))
-        if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY.search(text)):
-            return None
+        blanked = text.replace('\\"', "__")
+        if _has_run_over(blanked, min(1_000, limits.max_chars)):
+            longest = _longest_run(blanked.split('"'))
+            if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY.search(text)):
+                return None
     if not _plain(record):
         return None
     line = text.encode("utf-8", "backslashreplace")
@@ -350,9 +369,11 @@ def _direct_orjson(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     if line.count(b"{") + line.count(b"[") > limits.max_depth and _nesting_exceeds_b(line, limits.max_depth):
         return None
     if n > 1_000 or n > limits.max_chars:
-        longest = _longest_run(line.replace(b'\\"', b"__").split(b'"'))
-        if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY_B.search(line)):
-            return None
+        blanked = line.replace(b'\\"', b"__")
+        if _has_run_over(blanked, min(1_000, limits.max_chars)):
+            longest = _longest_run(blanked.split(b'"'))
+            if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY_B.search(line)):
+                return None
     if b"null" in line and not _plain(record, finite=True):
         return None
     return line

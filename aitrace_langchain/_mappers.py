@@ -118,7 +118,10 @@ class Shaper:
             return self._mapping(obj, cache, depth)
         if t is list or t is tuple:
             items = [self.value(v, cache, depth + 1) for v in obj]
-            return TraceRefs.compact(items) if cache is not None and len(items) > 1 and self.dedup else items
+            # a conversation passed on starts with a reference: merge the runs of references (only a saving)
+            if len(items) > 1 and type(items[0]) is dict and "$ref" in items[0] and cache is not None:
+                return TraceRefs.compact(items)
+            return items
         if isinstance(obj, BaseMessage):
             if cache is None:
                 return self._message(obj, depth)
