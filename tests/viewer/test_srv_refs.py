@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import ingest
+from conftest import TRACE, ingest, rec
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 
@@ -145,3 +145,25 @@ def test_the_pages_resolver_gives_what_python_gives_and_what_a_run_without_refer
         )
 
     assert content(from_js) == content(_agent_records(False))
+
+
+def test_version_1_records_still_load_and_export_unchanged(client: Any) -> None:
+    """A version 1 batch (no references; header ``X-Aitrace-Schema: 1``) is accepted as before, and
+    exported exactly as ingested, JSON Schema ``$ref`` / ``$id`` strings in a user's field included."""
+    schema_like = {"$ref": "#/$defs/Order", "$defs": {"Order": {"$id": "order", "type": "object"}}}
+    span = "1" * 16
+    old = [
+        rec("span_start", span, "00.000100", seq=0, span_name="s", span_kind="chain", input=schema_like),
+        rec(
+            "span_end",
+            span,
+            "00.000900",
+            seq=1,
+            span_name="s",
+            span_kind="chain",
+            duration_ms=0.8,
+            status="ok",
+        ),
+    ]
+    assert ingest(client, old, **{"x-aitrace-schema": "1"}).status_code == 200
+    assert client.get(f"/api/traces/{TRACE}/export", params={"format": "json"}).json() == old
