@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._runtime import last_emit_whole, runtime
+from ._runtime import last_emit, runtime
 
 __all__ = ["MISSING_MESSAGE", "RefResolver", "TraceRefs", "is_ref", "resolve_refs"]
 
@@ -69,6 +69,7 @@ class TraceRefs:
             self._drop(stale)
         local.pending = []
         local.owner = owner
+        local.mark = last_emit()[0]
 
     def share(self, value: dict[str, Any]) -> dict[str, Any]:
         """``value`` (plain JSON data) as it goes into the record being shaped: a reference when the trace
@@ -108,16 +109,18 @@ class TraceRefs:
     def commit(self, span_id: str | None, owner: Any = None) -> None:
         """``owner``'s record shaped since :meth:`begin` was just emitted under ``span_id``, in this thread.
 
-        Its values are referred to from now on only if that record went out whole (``span_id`` given, and
-        the sink took it within the caps: not dropped, not re-encoded with tighter caps); otherwise they will
-        be written in full again. Values begun by another owner in this thread (whose callback failed
-        before its record) are forgotten, never committed to this span."""
+        Its values are referred to from now on only if that record went out whole (``span_id`` given, a
+        record emitted in this thread since :meth:`begin`, and the last one taken by the sink within the
+        caps: not dropped, not re-encoded with tighter caps); otherwise they will be written in full again.
+        Values begun by another owner in this thread (whose callback failed before its record) are
+        forgotten, never committed to this span."""
         local = self._local
         pending: list[Any] | None = getattr(local, "pending", None)
         local.pending = None
         if not pending:
             return
-        if span_id and getattr(local, "owner", None) == owner and last_emit_whole():
+        emitted, whole = last_emit()
+        if span_id and getattr(local, "owner", None) == owner and whole and emitted > local.mark:
             for entry in pending:
                 entry[1] = span_id
         else:

@@ -164,10 +164,11 @@ def fill_ids(record: Record) -> bool:
 _last = threading.local()
 
 
-def last_emit_whole() -> bool:
-    """True when the last record this thread emitted was handed to the sink within the configured caps
-    as a whole (not dropped by a processor or the sink, not re-encoded with tighter caps)."""
-    return bool(getattr(_last, "whole", False))
+def last_emit() -> tuple[int, bool]:
+    """``(n, whole)``: how many records this thread has emitted, and whether the last one was handed to
+    the sink within the configured caps as a whole (not dropped by a processor or the sink, not re-encoded
+    with tighter caps)."""
+    return getattr(_last, "n", 0), bool(getattr(_last, "whole", False))
 
 
 def emit(record: Record) -> bool:
@@ -177,6 +178,7 @@ def emit(record: Record) -> bool:
     ``seq`` are added when missing.
     """
     _last.whole = False
+    _last.n = getattr(_last, "n", 0) + 1
     try:
         # The sink first: the first record may be what configures aitrace from the environment, and its
         # service name must come from that configuration too.

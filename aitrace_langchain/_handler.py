@@ -375,11 +375,11 @@ class AITraceHandler(_Base):
             if error is not None:
                 error = self._redacted_error(error)
             if output is _MISSING:
-                run.handle.end(status, error=error, attributes=fields)
+                ended = run.handle.end(status, error=error, attributes=fields)
             else:
-                run.handle.end(status, output=output, error=error, attributes=fields)
+                ended = run.handle.end(status, output=output, error=error, attributes=fields)
             if refs is not None:
-                refs.commit(run.handle.span_id if run.handle.sampled else None, run_id)
+                refs.commit(run.handle.span_id if ended and run.handle.sampled else None, run_id)
 
     def _close_leftovers(self, root: _Run, status: str) -> None:
         """Runs of this tree that never got an end callback: close them, marked incomplete."""
