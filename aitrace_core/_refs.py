@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._runtime import last_emit, runtime
+from ._serialize import _plain
 
 __all__ = ["MISSING_MESSAGE", "RefResolver", "TraceRefs", "is_ref", "resolve_refs"]
 
@@ -23,6 +24,8 @@ try:  # the exact bytes of a value identify it; orjson makes them in microsecond
 
     def _key(value: Any) -> bytes:
         data: bytes = orjson.dumps(value)
+        if b"null" in data and not _plain(value, finite=True):  # orjson writes NaN as null, like None
+            raise ValueError("not plain JSON data")
         return data
 
 except ImportError:  # pragma: no cover - depends on the environment
