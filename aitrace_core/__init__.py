@@ -11,6 +11,7 @@ from ._config import CoreSettings, load_settings
 from ._errors import AITraceError, ConfigError
 from ._logging import StdlibBridge, add_trace_ids, get_logger
 from ._propagation import continue_trace, extract_context, inject_headers
+from ._refs import TraceRefs, resolve_refs
 from ._runtime import emit, setup_tracing
 from ._schema import SCHEMA_VERSION, record_schema
 from ._serialize import CUT_MARK, Limits, dumps, to_jsonable
@@ -29,6 +30,7 @@ __all__ = [
     "Shipper",
     "SpanHandle",
     "StdlibBridge",
+    "TraceRefs",
     "__version__",
     "add_trace_ids",
     "auto_span",
@@ -45,6 +47,7 @@ __all__ = [
     "load_settings",
     "open_span",
     "record_schema",
+    "resolve_refs",
     "setup_tracing",
     "shutdown",
     "span",

@@ -17,7 +17,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-from ._serialize import DEFAULT_LIMITS, Limits, dumps
+from ._serialize import DEFAULT_LIMITS, Limits, dumps_checked
 
 __all__ = ["Sink", "current_ids", "emit", "format_timestamp", "runtime", "setup_tracing"]
 
@@ -161,12 +161,24 @@ def fill_ids(record: Record) -> bool:
     return True
 
 
+_last = threading.local()
+
+
+def last_emit() -> tuple[int, bool]:
+    """``(n, whole)``: how many records this thread has emitted, and whether the last one was handed to
+    the sink within the configured caps as a whole (not dropped by a processor or the sink, not re-encoded
+    with tighter caps)."""
+    return getattr(_last, "n", 0), bool(getattr(_last, "whole", False))
+
+
 def emit(record: Record) -> bool:
     """Stamp, process, encode and hand one record to the sink. Never raises; False if not written.
 
     ``record`` must already carry ``event``, ``level``, ``logger`` and ids; ``timestamp``, ``service`` and
     ``seq`` are added when missing.
     """
+    _last.whole = False
+    _last.n = getattr(_last, "n", 0) + 1
     try:
         # The sink first: the first record may be what configures aitrace from the environment, and its
         # service name must come from that configuration too.
@@ -182,7 +194,10 @@ def emit(record: Record) -> bool:
             if out is None:
                 return False
             record = out
-        return bool(sink.write(dumps(record, runtime.limits)))
+        line, within = dumps_checked(record, runtime.limits)
+        written = bool(sink.write(line))
+        _last.whole = written and within
+        return written
     except Exception:
         _internal.debug("aitrace: record not written", exc_info=True)
         return False

@@ -241,14 +241,12 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 
 #: A mapping key longer than the 1,000-character key cap, in encoded JSON.
 _LONG_KEY = re.compile(r'"(?:[^"\\]|\\.){1001,}":')
-_LONG_RUN = re.compile(r'[^"]{1001}')
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _INNERMOST = re.compile(r"[\[{][^\[\]{}]*[\]}]")
 # The same on UTF-8 bytes (a multi-byte character never contains a quote, backslash or bracket byte).
 _LONG_KEY_B = re.compile(_LONG_KEY.pattern.encode())
-_LONG_RUN_B = re.compile(_LONG_RUN.pattern.encode())
 _JSON_STRING_B = re.compile(_JSON_STRING.pattern.encode())
 _INNERMOST_B = re.compile(_INNERMOST.pattern.encode())
 
@@ -262,6 +260,34 @@ try:  # optional: a much faster encoder (installed with LangChain, through langs
     _ORJSON_OPTIONS |= orjson.OPT_PASSTHROUGH_DATACLASS
 except ImportError:  # pragma: no cover - depends on the environment
     pass
+
+
+_RUN_OVER: dict[tuple[type, int], re.Pattern[Any]] = {}
+
+
+def _has_run_over(blanked: Any, limit: int) -> bool:
+    """True when ``blanked`` (an encoded line, escaped quotes blanked) has a stretch without a quote longer
+    than ``limit``. The pattern starts at a quote, so each stretch is scanned once: linear, no copies."""
+    first = blanked.find(b'"' if type(blanked) is bytes else '"')
+    if first > limit or (first < 0 and len(blanked) > limit):
+        return True
+    key = (type(blanked), limit)
+    rx = _RUN_OVER.get(key)
+    if rx is None:
+        pattern = f'"[^"]{{{limit + 1}}}'
+        rx = _RUN_OVER[key] = re.compile(pattern.encode() if type(blanked) is bytes else pattern)
+    return rx.search(blanked) is not None
+
+
+def _longest_run(pieces: list[Any]) -> int:
+    """The longest of the pieces of an encoded line split at its quotes (escaped quotes blanked first).
+
+    Every string and key of the line lies whole inside one piece, and its encoded length (UTF-8 bytes,
+    escapes) is never below its length in characters, so a longest piece within a cap proves every string
+    and key within it, in one C-speed pass whatever the lengths (a regex for a run of N non-quote characters
+    costs up to N steps per position). Blanking ``\\"`` can only merge pieces, which only makes the test
+    stricter."""
+    return max(map(len, pieces))
 
 
 def _nesting_exceeds(text: str, max_depth: int) -> bool:
@@ -291,9 +317,10 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     """The record encoded straight away when provably no cap or conversion applies, else None.
 
     Most records are small plain JSON data. If the encoder takes the record as it is (no foreign types,
-    no NaN, no cycle) and the encoded text is shorter than ``max_chars`` (so no string is longer), has fewer
-    than ``max_items`` commas (so no container has more items), at most ``max_depth`` brackets (so no
-    nesting is deeper) and no key longer than 1,000 characters, the walk would return the same data.
+    no NaN, no cycle) and the encoded text has no stretch between quotes longer than ``max_chars`` (so no
+    string is longer), fewer than ``max_items`` commas (so no container has more items), at most
+    ``max_depth`` brackets (so no nesting is deeper) and no key longer than 1,000 characters, the walk would
+    return the same data. Every check is one linear pass at C speed, so the cost follows the record's size.
     """
     if _orjson is not None:
         return _direct_orjson(record, limits)
@@ -302,14 +329,16 @@ def _direct(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     except (TypeError, ValueError, RecursionError):
         return None
     n = len(text)
-    if n > limits.max_chars or text.count(",") >= limits.max_items:
+    if text.count(",") >= limits.max_items:
         return None
     if text.count("{") + text.count("[") > limits.max_depth and _nesting_exceeds(text, limits.max_depth):
         return None
-    # The exact long-key regex is slow; run it only when some stretch without a quote could hold such a key
-    # (escaped quotes are read as ordinary characters there, which can only make the check run more often).
-    if n > 1_000 and _LONG_RUN.search(text.replace('\\"', "__")) and _LONG_KEY.search(text):
-        return None
+    if n > 1_000 or n > limits.max_chars:
+        blanked = text.replace('\\"', "__")
+        if _has_run_over(blanked, min(1_000, limits.max_chars)):
+            longest = _longest_run(blanked.split('"'))
+            if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY.search(text)):
+                return None
     if not _plain(record):
         return None
     line = text.encode("utf-8", "backslashreplace")
@@ -332,15 +361,19 @@ def _direct_orjson(record: Mapping[str, Any], limits: Limits) -> bytes | None:
     except Exception:  # orjson.JSONEncodeError (a TypeError), or anything a hostile object raises
         return None
     n = len(line)
-    if n > limits.max_chars or n > limits.max_record_bytes:
+    if n > limits.max_record_bytes:
         return None
     # A container over max_items holds max_items commas and one byte more per item: only a longer line can.
     if n > 2 * limits.max_items and line.count(b",") >= limits.max_items:
         return None
     if line.count(b"{") + line.count(b"[") > limits.max_depth and _nesting_exceeds_b(line, limits.max_depth):
         return None
-    if n > 1_000 and _LONG_RUN_B.search(line.replace(b'\\"', b"__")) and _LONG_KEY_B.search(line):
-        return None
+    if n > 1_000 or n > limits.max_chars:
+        blanked = line.replace(b'\\"', b"__")
+        if _has_run_over(blanked, min(1_000, limits.max_chars)):
+            longest = _longest_run(blanked.split(b'"'))
+            if longest > limits.max_chars or (longest > 1_000 and _LONG_KEY_B.search(line)):
+                return None
     if b"null" in line and not _plain(record, finite=True):
         return None
     return line
@@ -389,11 +422,17 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
     A record that still exceeds ``limits.max_record_bytes`` after per-value caps is re-encoded with
     tighter caps; as a last resort only its standard fields are kept, with a marker saying so.
     """
+    return dumps_checked(record, limits)[0]
+
+
+def dumps_checked(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> tuple[bytes, bool]:
+    """``(dumps(record, limits), within)``: ``within`` is False when the record as a whole was over
+    ``max_record_bytes`` and had to be re-encoded with tighter caps than ``limits``."""
     line = _direct(record, limits)
     if line is not None:
-        return line
+        return line, True
     current = limits
-    for _ in range(4):
+    for attempt in range(4):
         data = to_jsonable(record, current)
         try:
             line = _orjson.dumps(data) if _orjson is not None else b""
@@ -405,7 +444,7 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
             except Exception:
                 line = json.dumps(data, ensure_ascii=True, separators=(",", ":"), default=str).encode()
         if len(line) <= current.max_record_bytes:
-            return line
+            return line, attempt == 0
         current = dataclasses.replace(
             current,
             max_chars=max(256, current.max_chars // 8),
@@ -413,7 +452,7 @@ def dumps(record: Mapping[str, Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
         )
     keep = {k: record[k] for k in _STANDARD if k in record}
     keep["aitrace.cut"] = f"record over {limits.max_record_bytes} bytes; only standard fields kept"
-    return json.dumps(to_jsonable(keep, Limits(max_chars=1024)), separators=(",", ":")).encode()
+    return json.dumps(to_jsonable(keep, Limits(max_chars=1024)), separators=(",", ":")).encode(), False
 
 
 _STANDARD = (

@@ -41,6 +41,7 @@ LANGCHAIN_KEYS = (
     "langchain_hide_outputs",
     "langchain_log_tokens",
     "langchain_sample_ratio",
+    "langchain_dedup_messages",
 )
 #: Keys of the server's settings (``aitrace_viewer.settings.ViewerSettings``).
 VIEWER_KEYS = (

@@ -1,3 +1,3 @@
 __version__ = "0.1.0"
 #: Version of the record schema (docs/schema.md); bumped on incompatible changes.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._logging import configure_structlog
+from ._refs import RefResolver
 from ._runtime import LEVELS, runtime
 from ._schema import record_schema
 from ._serialize import DEFAULT_LIMITS, Limits
@@ -58,22 +59,38 @@ class SpanView:
 
 
 class CapturedRecords(list[dict[str, Any]]):
-    """The captured records, in emission order, with helpers to look at them as spans."""
+    """The captured records, in emission order, with helpers to look at them as spans.
 
-    def __init__(self, records: Iterable[dict[str, Any]] = ()) -> None:
-        super().__init__(records)
+    With ``resolve_refs`` (the default) the list holds them as a reader sees them: each message a trace
+    wrote once and referred to afterwards (docs/schema.md) is in place, as if written in full every
+    time. ``raw`` holds them exactly as written.
+    """
+
+    def __init__(self, records: Iterable[dict[str, Any]] = (), *, resolve_refs: bool = True) -> None:
+        super().__init__()
+        self.raw: list[dict[str, Any]] = []
+        self._resolver = RefResolver() if resolve_refs else None
         self._lock = threading.Lock()
+        for record in records:
+            self._add(record)
 
     @classmethod
-    def from_jsonl(cls, path: str | os.PathLike[str]) -> CapturedRecords:
+    def from_jsonl(cls, path: str | os.PathLike[str], *, resolve_refs: bool = True) -> CapturedRecords:
         """Records read back from a .jsonl file (what a file target or a spill file holds)."""
         with open(path, encoding="utf-8") as fh:
-            return cls(json.loads(line) for line in fh if line.strip())
+            return cls((json.loads(line) for line in fh if line.strip()), resolve_refs=resolve_refs)
+
+    def _add(self, record: dict[str, Any]) -> None:
+        self.raw.append(record)
+        resolver = self._resolver
+        if resolver is not None and isinstance(record, dict) and resolver.add(record):
+            record = resolver.resolve(record)
+        self.append(record)
 
     def write(self, line: bytes) -> bool:
         record = json.loads(line)
         with self._lock:
-            self.append(record)
+            self._add(record)
         return True
 
     def events(self, event: str) -> list[dict[str, Any]]:
@@ -114,7 +131,7 @@ class CapturedRecords(list[dict[str, Any]]):
         import jsonschema
 
         validator = jsonschema.Draft202012Validator(record_schema())
-        for i, rec in enumerate(self):
+        for i, rec in enumerate(self.raw):
             errors = sorted(validator.iter_errors(rec), key=lambda e: list(e.path))
             if errors:
                 raise AssertionError(f"record {i} does not match the schema: {errors[0].message}\n{rec}")
@@ -122,10 +139,15 @@ class CapturedRecords(list[dict[str, Any]]):
 
 @contextlib.contextmanager
 def capture_records(
-    *, level: str = "debug", service_name: str | None = None, limits: Limits | None = None
+    *,
+    level: str = "debug",
+    service_name: str | None = None,
+    limits: Limits | None = None,
+    resolve_refs: bool = True,
 ) -> Iterator[CapturedRecords]:
-    """Send every record written inside the block to a list instead of the configured target."""
-    captured = CapturedRecords()
+    """Send every record written inside the block to a list instead of the configured target (with
+    references resolved, unless ``resolve_refs=False``: see :class:`CapturedRecords`)."""
+    captured = CapturedRecords(resolve_refs=resolve_refs)
     saved = (runtime.sink, runtime.configured, runtime.service, runtime.limits, runtime.level_no)
     with runtime.lock:
         runtime.sink = captured

@@ -157,6 +157,9 @@ class AITraceHandler(_Base):
         the price table for cost estimates (default :data:`aitrace_langchain.PRICES`).
     ``max_documents``
         retrieved documents kept per retriever run.
+    ``dedup_messages`` (``AITRACE_LANGCHAIN_DEDUP_MESSAGES``, default on)
+        write each chat message once per trace and refer to it afterwards (docs/schema.md, "References");
+        off, every record carries its messages in full.
 
     The handler never raises into the application: a failure inside it is logged once a minute (logger
     ``aitrace.langchain``) and the run goes on.
@@ -177,6 +180,7 @@ class AITraceHandler(_Base):
         prices: Mapping[str, Price] | None = None,
         max_documents: int = 20,
         logger_name: str = "aitrace_langchain",
+        dedup_messages: bool | None = None,
     ) -> None:
         super().__init__()
         opts = handler_settings(
@@ -184,13 +188,14 @@ class AITraceHandler(_Base):
             hide_outputs=hide_outputs,
             log_tokens=log_tokens,
             sample_ratio=sample_ratio,
+            dedup_messages=dedup_messages,
         )
         self.hide_inputs, self.hide_outputs = opts.langchain_hide_inputs, opts.langchain_hide_outputs
         self.log_tokens, self.sample_ratio = opts.langchain_log_tokens, opts.langchain_sample_ratio
         self.prices = PRICES if prices is None else prices
         self.max_documents = max_documents
         self.logger_name = logger_name
-        self.shaper = Shaper(Redactor(redact_keys, redact_patterns))
+        self.shaper = Shaper(Redactor(redact_keys, redact_patterns), dedup=opts.langchain_dedup_messages)
         self._runs = RunMap()
         self._lock = threading.Lock()
         self._interrupted: collections.OrderedDict[str, tuple[str, str]] = collections.OrderedDict()
@@ -293,6 +298,9 @@ class AITraceHandler(_Base):
                 attributes=fields,
                 input=input,
             )
+        refs = self.shaper.refs(cache)
+        if refs is not None:  # messages first written by this start record may be referred to from now on
+            refs.commit(handle.span_id if handle.sampled else None, run_id)
         run = Run(handle, kind, name)
         run.ambiguous = sibling is not None
         run.rid = rid
@@ -361,6 +369,7 @@ class AITraceHandler(_Base):
         if run is None:
             return
         self._detach(run)
+        refs = self.shaper.refs(run.root.cache)
         if run.root is run:
             run.cache = None
             if run.tree:
@@ -369,9 +378,11 @@ class AITraceHandler(_Base):
             if error is not None:
                 error = self._redacted_error(error)
             if output is _MISSING:
-                run.handle.end(status, error=error, attributes=fields)
+                ended = run.handle.end(status, error=error, attributes=fields)
             else:
-                run.handle.end(status, output=output, error=error, attributes=fields)
+                ended = run.handle.end(status, output=output, error=error, attributes=fields)
+            if refs is not None:
+                refs.commit(run.handle.span_id if ended and run.handle.sampled else None, run_id)
 
     def _close_leftovers(self, root: Run, status: str) -> None:
         """Runs of this tree that never got an end callback: close them, marked incomplete."""
@@ -379,6 +390,12 @@ class AITraceHandler(_Base):
             self._detach(run)
             if run.handle is not None:
                 run.handle.end(status if status != "ok" else "cancelled", incomplete=True)
+
+    def _begin(self, cache: dict[Any, Any] | None, run_id: UUID) -> None:
+        """Before shaping a record's values: messages shaped from here are committed with its span."""
+        refs = self.shaper.refs(cache)
+        if refs is not None:
+            refs.begin(run_id)
 
     def _redacted_error(self, exc: BaseException) -> BaseException:
         shaper = self.shaper
@@ -460,6 +477,7 @@ class AITraceHandler(_Base):
                     link = self._interrupted.pop(thread_id, None)
                 if link is not None:
                     fields["link.trace_id"], fields["link.span_id"] = link
+            self._begin(cache, run_id)
             value = _MISSING if self.hide_inputs else self.shaper.value(inputs, cache)
             # A chain LangChain serialized is a legacy ``Chain`` or ``trace_as_chain_group``: its body runs
             # without a child config of its own, so it is current from start to end.
@@ -502,6 +520,7 @@ class AITraceHandler(_Base):
                         self._interrupted[run.thread_id] = (run.handle.trace_id, run.handle.span_id)
                         while len(self._interrupted) > 1024:
                             self._interrupted.popitem(last=False)
+            self._begin(run.root.cache, run_id)
             output = _MISSING if self.hide_outputs else self.shaper.value(outputs, run.root.cache)
             self._end(run_id, status, output=output, fields=fields, run=run)
         except Exception:
@@ -529,6 +548,7 @@ class AITraceHandler(_Base):
         if cache is None:
             self._start(run_id, parent_run_id, parent, None, "llm", "llm", None, static=True)
             return
+        self._begin(cache, run_id)
         fields = llm_start_fields(
             serialized,
             messages,
@@ -625,7 +645,8 @@ class AITraceHandler(_Base):
             if run is None or run.handle is None:
                 self._end(run_id, "ok", run=run)
                 return
-            fields = llm_end_fields(response, self.shaper, self.hide_outputs)
+            self._begin(run.root.cache, run_id)
+            fields = llm_end_fields(response, self.shaper, self.hide_outputs, run.root.cache)
             cost = estimate_cost(fields.get("gen_ai.response.model") or run.model, fields, self.prices)
             if cost is not None:
                 fields["gen_ai.usage.cost_usd"] = cost
@@ -661,6 +682,7 @@ class AITraceHandler(_Base):
             if cache is None:
                 self._start(run_id, parent_run_id, parent, None, "tool", name, None)
                 return
+            self._begin(cache, run_id)
             value = (
                 _MISSING
                 if self.hide_inputs

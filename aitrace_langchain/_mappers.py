@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
 from langchain_core.prompt_values import PromptValue
 
-from aitrace_core import to_jsonable
+from aitrace_core import TraceRefs, to_jsonable
 
 from ._privacy import REDACTED, Redactor
 
@@ -55,12 +55,16 @@ class Shaper:
     redaction. Anything else goes through aitrace_core's serializer.
 
     ``cache`` (a dict owned by the caller, e.g. per trace) remembers converted messages and other shared
-    objects by identity, so a conversation passed from node to node is converted once.
+    objects by identity, so a conversation passed from node to node is converted once. With ``dedup``, it
+    also holds the trace's :class:`aitrace_core.TraceRefs`: a message goes into the record in full the first
+    time the trace writes it and as a reference afterwards (between the caller's ``refs(cache).begin()`` and
+    ``commit(span_id)``; outside of those, in full).
     """
 
-    __slots__ = ("_fast_messages", "_key_cache", "_min_match", "_rx_sub", "max_depth", "redactor")
+    __slots__ = ("_fast_messages", "_key_cache", "_min_match", "_rx_sub", "dedup", "max_depth", "redactor")
 
-    def __init__(self, redactor: Redactor | None = None, max_depth: int = 24) -> None:
+    def __init__(self, redactor: Redactor | None = None, max_depth: int = 24, dedup: bool = True) -> None:
+        self.dedup = dedup
         self.redactor = redactor if redactor is not None and redactor.enabled else None
         # Redacts one string at least ``min_match`` long (the regex, behind a cheap literal pre-check).
         self._rx_sub = (
@@ -74,6 +78,15 @@ class Shaper:
         self._fast_messages = not any(self._secret(k) for k in _GENAI_KEYS) and all(
             self.text(v) == v for v in _GENAI_LITERALS
         )
+
+    def refs(self, cache: dict[Any, Any] | None) -> TraceRefs | None:
+        """The trace's shared-message registry kept in ``cache`` (made on first use); None without dedup."""
+        if cache is None or not self.dedup:
+            return None
+        refs = cache.get(_REFS)
+        if refs is None:
+            refs = cache.setdefault(_REFS, TraceRefs())
+        return refs  # type: ignore[no-any-return]
 
     def text(self, value: str) -> str:
         sub = self._rx_sub
@@ -104,16 +117,26 @@ class Shaper:
         if t is dict:
             return self._mapping(obj, cache, depth)
         if t is list or t is tuple:
-            return [self.value(v, cache, depth + 1) for v in obj]
+            items = [self.value(v, cache, depth + 1) for v in obj]
+            # a conversation passed on starts with a reference: merge the runs of references (only a saving)
+            if len(items) > 1 and type(items[0]) is dict and "$ref" in items[0] and cache is not None:
+                return TraceRefs.compact(items)
+            return items
         if isinstance(obj, BaseMessage):
-            if cache is not None:
-                hit = cache.get(id(obj))
-                if hit is not None and hit[0] is obj:
-                    return hit[1]
-            converted = self._message(obj, depth)
-            if cache is not None:
-                cache[id(obj)] = (obj, converted)  # keeps obj alive, so its id stays unique
-            return converted
+            if cache is None:
+                return self._message(obj, depth)
+            hit = cache.get(id(obj))
+            if hit is None or hit[0] is not obj:
+                hit = cache[id(obj)] = [obj, self._message(obj, depth), None]  # keeps obj alive
+            elif hit[2] is not None:
+                return hit[2]  # this trace refers to it already: the same reference every time
+            refs = self.refs(cache)
+            if refs is None:
+                return hit[1]
+            out = refs.share(hit[1])
+            if len(out) == 2 and "$ref" in out:
+                hit[2] = out
+            return out
         if isinstance(obj, Mapping):
             return self._mapping(obj, cache, depth)
         if isinstance(obj, (list, tuple, set, frozenset)):
@@ -121,16 +144,32 @@ class Shaper:
         if isinstance(obj, PromptValue):
             msgs = getattr(obj, "messages", None)
             if msgs is not None:
-                return {"messages": [self.value(m, cache, depth + 2) for m in msgs]}
+                return {"messages": self.value(list(msgs), cache, depth + 1)}
             return self.value(obj.to_string(), cache, depth + 1)
         if isinstance(obj, Document):
             return self.value({"content": obj.page_content, "metadata": obj.metadata}, cache, depth + 1)
         if t.__name__ == "Command" and hasattr(obj, "resume"):
             cmd = {k: getattr(obj, k) for k in ("graph", "update", "resume", "goto") if getattr(obj, k, None)}
             return self.value({"command": cmd}, cache, depth + 1)
+        if t.__name__ == "Send" and hasattr(obj, "node") and hasattr(obj, "arg"):
+            # LangGraph's routing to a node, as data (repr() would print every message of the state)
+            arg = obj.arg
+            if isinstance(arg, Mapping) and arg.get("__type") == "tool_call_with_context":
+                arg = {"tool_call": arg.get("tool_call")}  # the state it carries is the graph's, unchanged
+            node = self.value(obj.node)
+            return {"__type__": "Send", "node": node, "arg": self.value(arg, cache, depth + 1)}
         if t.__name__ == "Interrupt" and hasattr(obj, "value"):
             return self.value({"value": obj.value, "id": getattr(obj, "id", None)}, cache, depth + 1)
         return self.value(to_jsonable(obj), cache, depth + 1)
+
+    def message(self, msg: Any, cache: dict[Any, Any] | None = None, depth: int = 0) -> Any:
+        """A LangChain message shaped in full (converted once per trace and message object)."""
+        if cache is None:
+            return self._message(msg, depth)
+        hit = cache.get(id(msg))
+        if hit is None or hit[0] is not msg:
+            hit = cache[id(msg)] = [msg, self._message(msg, depth), None]  # keeps msg alive
+        return hit[1]
 
     def _mapping(self, obj: Mapping[Any, Any], cache: dict[int, Any] | None, depth: int) -> dict[str, Any]:
         """A mapping (at ``depth``, already within the depth limit): str keys, secret keys redacted."""
@@ -214,6 +253,9 @@ class Shaper:
             out["name"] = leaf(name, d2)
         return out
 
+
+#: Where a trace's cache keeps its TraceRefs (a key no object id or tool-set tuple can equal).
+_REFS = "aitrace.refs"
 
 #: Keys and literal values of the GenAI message shape (``message_to_genai``, ``llm_end_fields``).
 _GENAI_KEYS = (
@@ -492,15 +534,16 @@ def llm_start_fields(
     if messages is not None:
         system: list[Any] = []
         conv: list[Any] = []
+        refs = shaper.refs(cache)
         for msg in messages[0] if messages else ():
-            genai = shaper.value(msg, cache)
+            genai = shaper.message(msg, cache) if isinstance(msg, BaseMessage) else shaper.value(msg, cache)
             if isinstance(genai, Mapping) and genai.get("role") == "system":
                 system.extend(genai["parts"])
             else:
-                conv.append(genai)
+                conv.append(genai if refs is None or type(genai) is not dict else refs.share(genai))
         if system:
             out["gen_ai.system_instructions"] = system
-        out["gen_ai.input.messages"] = conv
+        out["gen_ai.input.messages"] = conv if refs is None else TraceRefs.compact(conv)
         if len(messages) > 1:
             out["llm.batch_size"] = len(messages)
     elif prompts is not None:
@@ -553,8 +596,13 @@ def usage_fields(
     return out
 
 
-def llm_end_fields(response: Any, shaper: Shaper, hide_outputs: bool = False) -> dict[str, Any]:
-    """Response fields of an ``LLMResult``: output messages, finish reasons, response model and id, usage."""
+def llm_end_fields(
+    response: Any, shaper: Shaper, hide_outputs: bool = False, cache: dict[Any, Any] | None = None
+) -> dict[str, Any]:
+    """Response fields of an ``LLMResult``: output messages, finish reasons, response model and id, usage.
+
+    With the trace's ``cache``, each output message is shared (see :class:`Shaper`): written in full here,
+    referred to where the graph passes it on."""
     out: dict[str, Any] = {}
     generations = getattr(response, "generations", None) or []
     llm_output = getattr(response, "llm_output", None) or {}
@@ -602,7 +650,11 @@ def llm_end_fields(response: Any, shaper: Shaper, hide_outputs: bool = False) ->
         out["gen_ai.response.model"] = str(model)
     out.update(usage_fields(usage, llm_output))
     if not hide_outputs and messages:
-        out["gen_ai.output.messages"] = messages if fast else shaper.value(messages)
+        outs = messages if fast else shaper.value(messages)
+        refs = shaper.refs(cache)
+        if refs is not None:
+            outs = [refs.share(m) if type(m) is dict else m for m in outs]
+        out["gen_ai.output.messages"] = outs
     return out
 
 

@@ -31,6 +31,8 @@ class HandlerSettings(_FileSettings):
     """One ``llm_token`` record per streamed token (``AITRACE_LANGCHAIN_LOG_TOKENS``)."""
     langchain_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
     """Fraction of traces kept, decided once per root run (``AITRACE_LANGCHAIN_SAMPLE_RATIO``)."""
+    langchain_dedup_messages: bool = True
+    """Write each chat message once per trace, then refer to it (``AITRACE_LANGCHAIN_DEDUP_MESSAGES``)."""
 
 
 _ENV_NAMES = ("AITRACE_CONFIG", *(f"AITRACE_{key.upper()}" for key in HandlerSettings.model_fields))
@@ -49,9 +51,10 @@ def handler_settings(
     hide_outputs: bool | None = None,
     log_tokens: bool | None = None,
     sample_ratio: float | None = None,
+    dedup_messages: bool | None = None,
 ) -> HandlerSettings:
     """The handler's settings; arguments (non-None) win over the environment and the config file."""
-    given = (hide_inputs, hide_outputs, log_tokens, sample_ratio)
+    given = (hide_inputs, hide_outputs, log_tokens, sample_ratio, dedup_messages)
     key = (_layers_stamp(), given)
     settings = _cache.get(key)
     if settings is None:
@@ -62,6 +65,7 @@ def handler_settings(
             langchain_hide_outputs=hide_outputs,
             langchain_log_tokens=log_tokens,
             langchain_sample_ratio=sample_ratio,
+            langchain_dedup_messages=dedup_messages,
         )
         with _cache_lock:
             if len(_cache) > 64:

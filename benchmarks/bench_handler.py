@@ -1,6 +1,6 @@
 """Handler overhead: AITraceHandler against no callbacks, a no-op handler, OpenInference and Langfuse.
 
-    python benchmarks/bench_handler.py [--n 200] [--rounds 5]
+    python benchmarks/bench_handler.py [--n 200] [--rounds 5] [--history 0,10,40] [--history-n 20]
 
 Two workloads, both offline with ``FakeChatModel``: the ReAct agent (``create_agent``: model → two parallel
 tool calls → model → answer) and an LCEL chain (prompt | model | parser). Each configuration runs ``n``
@@ -11,6 +11,12 @@ the end of each round is inside the measurement) and wall time. Each round start
 a full collection of the process's heap (~0.1 s) does not land on whichever configuration happens to be
 running. Per-event overhead is (config − no-op handler) divided by the callback events one invocation
 produces.
+
+The history axis: LangGraph's prebuilt ``create_react_agent`` (two tool calls per turn, then the answer) with
+0, 10 and 40 earlier question/answer pairs of ~540 and ~840 characters in its input, as a chatbot with a
+checkpointed conversation has. Per run: the time with no callbacks, the time each tracer adds (median of
+interleaved blocks: the figure a user would see, not the best), the bytes aitrace writes (the .jsonl's
+growth), and per callback event at 0 pairs. ``--history ''`` skips it; ``--only-history`` skips the rest.
 
 Configurations:
   none           no callbacks
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import statistics
 import sys
 import tempfile
@@ -41,6 +48,9 @@ from langchain_core.tools import tool
 import aitrace_core
 from aitrace_langchain import AITraceHandler
 from aitrace_langchain.testing import FakeChatModel, tool_call
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _history import ANSWER_CHARS, QUESTION_CHARS, build_react_agent, react_input
 
 
 @tool
@@ -196,16 +206,116 @@ def run_round(config: Config, runnable: Any, inp: Any, n: int) -> tuple[float, f
         config.leave()
 
 
+def history_round(config: Config, agent: Any, inputs: list[Any], jsonl: Path) -> tuple[float, float, int]:
+    """(CPU seconds, wall seconds, bytes aitrace wrote) for one block of runs, flush included."""
+    size0 = jsonl.stat().st_size if jsonl.exists() else 0
+    cpu, wall = run_inputs(config, agent, inputs)
+    return cpu, wall, (jsonl.stat().st_size if jsonl.exists() else 0) - size0
+
+
+def run_inputs(config: Config, runnable: Any, inputs: list[Any]) -> tuple[float, float]:
+    config.enter()
+    try:
+        gc.collect()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for inp in inputs:
+            runnable.invoke(inp, {"callbacks": config.callbacks()})
+        config.flush()
+        return time.process_time() - cpu0, time.perf_counter() - wall0
+    finally:
+        config.leave()
+
+
+def history_axis(
+    configs: list[Config], jsonl: Path, levels: list[int], n: int, rounds: int
+) -> dict[int, dict[str, float]]:
+    """The prebuilt ReAct agent with ``levels`` pairs of history: ms per run added by each tracer."""
+    agent = build_react_agent()
+    out: dict[int, dict[str, float]] = {}
+    print(
+        f"\nhistory: prebuilt ReAct agent (create_react_agent, 2 tool calls per turn) with N earlier pairs of"
+        f" ~{QUESTION_CHARS}/~{ANSWER_CHARS} characters; {n} runs per block x {rounds} blocks, configs"
+        " interleaved; median block; CPU = process CPU time, all threads"
+    )
+    names = [c.name for c in configs]
+    header = f"{'pairs':>5} {'events':>6} {'none ms':>8}"
+    for name in names[1:]:
+        header += f" {name + ' +ms':>{max(10, len(name) + 4)}}"
+    print(header + f" {'aitrace KB/run':>14} {'history KB':>10} {'aitrace/langfuse':>16}")
+    for pairs in levels:
+        events = count_events(agent, react_input(pairs))
+        text = sum(len(str(m.content)) for m in react_input(pairs)["messages"])
+        for config in configs:  # warm-up
+            history_round(config, agent, [react_input(pairs) for _ in range(max(n // 5, 2))], jsonl)
+        cpu: dict[str, list[float]] = {name: [] for name in names}
+        wall: dict[str, list[float]] = {name: [] for name in names}
+        written: list[int] = []
+        for _ in range(rounds):
+            for config in configs:
+                inputs = [react_input(pairs) for _ in range(n)]  # fresh messages each run, built untimed
+                c, w, b = history_round(config, agent, inputs, jsonl)
+                cpu[config.name].append(c / n * 1e3)
+                wall[config.name].append(w / n * 1e3)
+                if config.name == "aitrace":
+                    written.append(b // n)
+        med = {name: statistics.median(v) for name, v in cpu.items()}
+        none = med["none"]
+        row = {"events": float(events), "none_ms": none, "history_kb": text / 1e3}
+        line = f"{pairs:>5} {events:>6} {none:>8.2f}"
+        for name in names[1:]:
+            row[f"{name}_added_ms"] = med[name] - none
+            line += f" {med[name] - none:>{max(10, len(name) + 4)}.2f}"
+        row["aitrace_kb"] = statistics.median(written) / 1e3 if written else float("nan")
+        row["x_none"] = med["aitrace"] / none
+        ratio = ""
+        if "langfuse" in med:
+            row["vs_langfuse"] = (med["aitrace"] - none) / max(med["langfuse"] - none, 1e-9)
+            ratio = f"{row['vs_langfuse']:.2f}"
+        print(line + f" {row['aitrace_kb']:>14.1f} {text / 1e3:>10.1f} {ratio:>16}")
+        out[pairs] = row
+    first, last = out[levels[0]], out[levels[-1]]
+    print(f"aitrace at {levels[0]} pairs: {first['x_none']:.2f}x the run with no callbacks (target <= 1.3x)")
+    if "noop_added_ms" in first and "langfuse_added_ms" in first:
+        mine = (first["aitrace_added_ms"] - first["noop_added_ms"]) / first["events"] * 1e3
+        theirs = (first["langfuse_added_ms"] - first["noop_added_ms"]) / first["events"] * 1e3
+        print(
+            f"aitrace per event at {levels[0]} pairs: {mine:.1f} us vs Langfuse's {theirs:.1f} us over a"
+            f" no-op handler = {mine / theirs:.2f} (target <= 0.25)"
+        )
+    if "vs_langfuse" in last:
+        share = last["vs_langfuse"]
+        print(f"aitrace added at {levels[-1]} pairs = {share:.2f} of Langfuse's (target <= 0.25)")
+    if len(levels) > 1 and first["aitrace_added_ms"] > 0:
+        grow_t = last["aitrace_added_ms"] / first["aitrace_added_ms"]
+        grow_b = last["aitrace_kb"] / first["aitrace_kb"]
+        print(
+            f"from {levels[0]} to {levels[-1]} pairs aitrace's added time grows {grow_t:.2f}x, its bytes"
+            f" {grow_b:.2f}x (target: time grows no faster than bytes)"
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, dict[str, float]]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="invocations per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-peers", action="store_true", help="measure only none, noop and aitrace")
+    parser.add_argument("--history", default="0,10,40", help="pairs of history for the prebuilt agent")
+    parser.add_argument("--history-n", type=int, default=20, help="runs per block on the history axis")
+    parser.add_argument("--only-history", action="store_true", help="only the history axis")
     args = parser.parse_args(argv)
+    # OpenInference sets more span attributes than the SDK's default limit: one warning per span otherwise
+    logging.getLogger("opentelemetry.attributes").setLevel(logging.ERROR)
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmpdir:
         configs, notes = make_configs(Path(tmpdir), peers=not args.no_peers)
+        levels = [int(x) for x in args.history.split(",") if x.strip()]
+        if levels:
+            axis = history_axis(configs, Path(tmpdir) / "bench.jsonl", levels, args.history_n, args.rounds)
+            results["history"] = {str(k): v for k, v in axis.items()}
         workloads = {"agent": (build_agent(), AGENT_INPUT), "lcel": (build_chain(), CHAIN_INPUT)}
+        if args.only_history:
+            workloads = {}
         for wname, (runnable, inp) in workloads.items():
             events = count_events(runnable, inp)
             for config in configs:  # warm-up

@@ -74,10 +74,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 
     with capture_records(service_name="demo") as captured:
         ids = demo.run_all()
-    records = [json.loads(json.dumps(r)) for r in captured]
+    records = [json.loads(json.dumps(r)) for r in captured]  # as a reader sees them: what the pages must show
     server = UiServer(tmp_path_factory.mktemp("ui") / "ui.db")
     try:
-        server.ingest(records)
+        server.ingest(captured.raw)  # as written: messages once per trace, then references
         server.ingest(ui_records.llm_agent_trace())
         server.ingest(ui_records.xss_trace())
         server.ingest(ui_records.big_trace(10_000, seed=16, trace_id=BIG_TRACE))

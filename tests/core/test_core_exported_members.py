@@ -7,10 +7,10 @@ import aitrace_core.testing
 
 EXPECTED = {
     "CUT_MARK", "SCHEMA_VERSION", "AITraceError", "BufferedLogger", "ConfigError", "CoreSettings", "Limits",
-    "Shipper", "SpanHandle", "StdlibBridge", "__version__", "add_trace_ids", "auto_span", "configure",
-    "continue_trace", "current_shipper", "dumps", "emit", "error_fields", "extract_context", "flush",
-    "get_logger", "inject_headers", "load_settings", "open_span", "record_schema", "setup_tracing",
-    "shutdown", "span", "status_for_exception", "to_jsonable",
+    "Shipper", "SpanHandle", "StdlibBridge", "TraceRefs", "__version__", "add_trace_ids", "auto_span",
+    "configure", "continue_trace", "current_shipper", "dumps", "emit", "error_fields", "extract_context",
+    "flush", "get_logger", "inject_headers", "load_settings", "open_span", "record_schema", "resolve_refs",
+    "setup_tracing", "shutdown", "span", "status_for_exception", "to_jsonable",
 }
 
 

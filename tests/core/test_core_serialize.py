@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 import pydantic
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -364,3 +365,44 @@ def test_orjson_and_stdlib_paths_write_the_same_data_for_odd_values() -> None:
         assert json.loads(fast) == json.loads(slow), key
         assert json.loads(fast) == json.loads(json.dumps(to_jsonable(record))), key
     assert json.loads(dumps({"event": "x", "nan": float("nan")}))["nan"] == "nan"
+
+
+
+_CHARS = ["a", "é", '"', "\\", "\n", '\\"', '"\\']
+
+
+def _text_near(lengths: list[int]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(max_size=8),
+        st.tuples(st.sampled_from(lengths), st.integers(-2, 2), st.sampled_from(_CHARS)).map(
+            lambda t: (t[2] * (t[0] + t[1]))[: max(0, t[0] + t[1])]
+        ),
+    )
+
+
+@given(st.data(), st.integers(min_value=16, max_value=1_400))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_long_strings_and_keys_near_the_caps_take_the_walk(data: Any, max_chars: int) -> None:
+    """Strings and keys within two characters of ``max_chars`` and of the 1,000-character key cap, with
+    quotes, escapes and multi-byte characters: the fast path gives exactly what the walk gives."""
+    text = _text_near([max_chars, 1_000])
+    value = data.draw(
+        st.recursive(
+            st.none() | st.integers() | text,
+            lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
+            max_leaves=8,
+        )
+    )
+    limits = Limits(max_chars=max_chars)
+    record = {"event": "x", "value": value}
+    assert json.loads(dumps(record, limits)) == json.loads(json.dumps(to_jsonable(record, limits)))
+
+
+@pytest.mark.parametrize("length", [999, 1_000, 1_001, 1_002])
+@pytest.mark.parametrize("char", ["a", "é", '"', "\\"])
+def test_keys_around_the_key_cap_in_big_records(length: int, char: str) -> None:
+    """A key just under or over 1,000 characters in a record far bigger than that: cut exactly as the walk
+    cuts it, with long string values around it."""
+    record = {"event": "x", "pad": "p" * 5_000, "value": {char * length: "v" * 3_000}}
+    for limits in (Limits(), Limits(max_chars=1_200)):
+        assert json.loads(dumps(record, limits)) == json.loads(json.dumps(to_jsonable(record, limits)))

@@ -72,7 +72,7 @@ def test_every_record_arrives_once_and_in_order_per_trace(sink: Sink) -> None:
     for seqs in by_trace.values():
         assert seqs == sorted(seqs)
     assert all(req.headers["Content-Encoding"] == "gzip" for req in sink.requests)
-    assert all(req.headers["X-Aitrace-Schema"] == "1" for req in sink.requests)
+    assert all(req.headers["X-Aitrace-Schema"] == "2" for req in sink.requests)
     assert len(sink.requests) > 1  # batched by count
 
 

@@ -48,7 +48,7 @@ CASES: dict[str, tuple[bytes, dict[str, str]]] = {
     "not gzip": (b"plain text", {"content-encoding": "gzip"}),
     "unknown encoding": (_line(GOOD), {"content-encoding": "br"}),
     "bad batch id": (_line(GOOD), {"x-aitrace-batch-id": "a b\tc"}),
-    "future schema": (_line(GOOD), {"x-aitrace-schema": "2"}),
+    "future schema": (_line(GOOD), {"x-aitrace-schema": "3"}),
     "a span_end without status": (
         _line({**GOOD, "event": "span_end", "span_name": "s", "span_kind": "f", "duration_ms": 1.0}),
         {},

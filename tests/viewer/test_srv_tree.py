@@ -128,7 +128,7 @@ def test_the_records_route_resolves_references_through_its_hook(client: Any, mon
 
         return [walk(r) for r in recs]
 
-    monkeypatch.setattr(_routes, "resolve_refs", resolve)
+    monkeypatch.setattr(_routes, "span_refs_resolver", resolve)
     got = client.get(f"/api/traces/{TRACE}/spans/{LLM}/records").json()["records"]
     assert got[0]["gen_ai.input.messages"] == [message]
     assert asked == [ROOT]

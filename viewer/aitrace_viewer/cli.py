@@ -384,6 +384,9 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
         export_html.write_html(records, target)
         click.echo(f"wrote {target} ({len(records)} records)", err=True)
         return
+    from aitrace_core import resolve_refs
+
+    records = resolve_refs(records)  # each message in place, as if written in full (docs/schema.md)
     if fmt == "json":
         text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
     elif fmt == "csv":

@@ -21,6 +21,8 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from aitrace_core import resolve_refs
+
 from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
 from ._parse import BodyReader, IngestError, parse_batch
@@ -80,8 +82,8 @@ async def ingest(request: Request[Any, Any, Any], state: State) -> Response[Any]
         if batch_id is not None and not _BATCH_ID.match(batch_id):
             raise IngestError(400, "X-Aitrace-Batch-Id must be 1-200 printable ASCII characters")
         schema = request.headers.get("x-aitrace-schema")
-        if schema is not None and schema.strip() != "1":
-            raise IngestError(400, f"record schema version {schema!r} is not supported (this server reads 1)")
+        if schema is not None and schema.strip() not in ("1", "2"):
+            raise IngestError(400, f"record schema version {schema!r} is not supported (this server: 1, 2)")
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and not encoding and int(length) > limit:
             raise IngestError(413, f"body over the limit of {limit:,} bytes")
@@ -195,10 +197,36 @@ async def trace_tree(request: Request[Any, Any, Any], state: State, trace_id: st
 SpanReader = Callable[[str], list[dict[str, Any]]]
 RefResolver = Callable[[list[dict[str, Any]], SpanReader], list[dict[str, Any]]]
 
-resolve_refs: RefResolver | None = None
-"""Hook for de-duplicated records: given a span's records and a reader of any other span's records (of the
-same trace), returns the records with every ``{"$ref": key, "$span": span_id}`` replaced by the value that
-span's records hold under ``"$id": key``. None while no resolver is installed: records go out as stored."""
+
+
+def _referenced_spans(records: list[dict[str, Any]]) -> list[str]:
+    """The span ids named by the message references (``{"$ref": …, "$span": …}``) in ``records``."""
+    spans: dict[str, None] = {}
+    stack: list[Any] = list(records)
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, dict):
+            span = obj.get("$span")
+            if "$ref" in obj and isinstance(span, str):
+                spans[span] = None
+            else:
+                stack.extend(v for v in obj.values() if isinstance(v, (dict, list)))
+        elif isinstance(obj, list):
+            stack.extend(v for v in obj if isinstance(v, (dict, list)))
+    return list(spans)
+
+
+def resolve_span_refs(records: list[dict[str, Any]], read_span: SpanReader) -> list[dict[str, Any]]:
+    """One span's records with their message references resolved from the spans they name."""
+    own = {r.get("span_id") for r in records}
+    others = [rec for span in _referenced_spans(records) if span not in own for rec in read_span(span)]
+    return list(resolve_refs([*others, *records])[len(others) :])
+
+
+span_refs_resolver: RefResolver | None = resolve_span_refs
+"""How the span-records route resolves de-duplicated records: given a span's records and a reader of any
+other span's records (of the same trace), returns the records with every ``{"$ref": key, "$span": span_id}``
+replaced by the value that span's records hold under ``"$id": key`` (docs/schema.md)."""
 
 
 @get("/traces/{trace_id:str}/spans/{span_id:str}/records", summary="One span's records")
@@ -218,7 +246,7 @@ async def span_records(
         raws, more = store.span_records(tid, span_id, limit)
         if not raws:
             return None
-        resolver = resolve_refs
+        resolver = span_refs_resolver
         if resolver is not None and any('"$ref"' in raw for raw in raws):
             cache: dict[str, list[dict[str, Any]]] = {}
 
@@ -304,7 +332,9 @@ async def export_trace(
     state: State, trace_id: str, format: Literal["json", "jsonl", "csv"] = "jsonl"
 ) -> Response[bytes]:
     trace_id = _trace_id(trace_id)
-    records = await anyio.to_thread.run_sync(_store(state).trace_records, trace_id)
+    store = _store(state)
+    # whole records out: each message in place, as if written in full every time (docs/schema.md, References)
+    records = await anyio.to_thread.run_sync(lambda: resolve_refs(store.trace_records(trace_id)))
     if not records:
         return Response(
             b'{"error": "no such trace", "detail": null}', status_code=404, media_type="application/json"

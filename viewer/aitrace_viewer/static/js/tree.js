@@ -1,5 +1,6 @@
 // Pure: build a span tree from a flat list of aitrace records (docs/schema.md). No DOM here, so Node tests it.
 // Keyed data lives in Maps and null-prototype objects: a record may carry keys such as "__proto__".
+import { resolveRefs } from "./refs.js";
 
 export const SPAN_START = "span_start";
 export const SPAN_END = "span_end";
@@ -225,8 +226,10 @@ export function linkTree(spans) {
  * Build the tree of one trace. Returns
  * {traceId, spans: Map<id, span>, roots: span[], start, end, duration, records, order: span[] (pre-order)}.
  * Spans whose parent is missing become roots flagged `orphan`; a parent cycle is broken the same way.
+ * Message references (docs/schema.md) are resolved first, so `records` and every span's records hold them.
  */
 export function buildTree(records) {
+  records = resolveRefs(records); // every page builds its tree here: messages written once are put back in place
   const spans = new Map();
   let minT = Infinity;
   let maxT = -Infinity;
