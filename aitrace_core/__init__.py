@@ -7,14 +7,17 @@ sends them to the aitrace server, a .jsonl file, or stdout. See docs/schema.md f
 from __future__ import annotations
 
 from ._api import BufferedLogger, configure, current_shipper, flush, shutdown
-from ._config import CoreSettings, load_settings
+from ._config import CoreSettings, LayeredSettings, config_dir, config_stamp, load_settings
 from ._errors import AITraceError, ConfigError
+from ._extras import missing_packages_message
 from ._logging import StdlibBridge, add_trace_ids, get_logger
 from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
 from ._runtime import emit, setup_tracing
 from ._schema import SCHEMA_VERSION, record_schema
 from ._serialize import CUT_MARK, Limits, dumps, to_jsonable
+from ._settings_check import allowed as allowed_values
+from ._settings_check import describe_value, say_once
 from ._shipper import Shipper
 from ._spans import SpanHandle, auto_span, error_fields, open_span, span, status_for_exception
 from ._version import __version__
@@ -26,6 +29,7 @@ __all__ = [
     "BufferedLogger",
     "ConfigError",
     "CoreSettings",
+    "LayeredSettings",
     "Limits",
     "Shipper",
     "SpanHandle",
@@ -33,10 +37,14 @@ __all__ = [
     "TraceRefs",
     "__version__",
     "add_trace_ids",
+    "allowed_values",
     "auto_span",
+    "config_dir",
+    "config_stamp",
     "configure",
     "continue_trace",
     "current_shipper",
+    "describe_value",
     "dumps",
     "emit",
     "error_fields",
@@ -45,9 +53,11 @@ __all__ = [
     "get_logger",
     "inject_headers",
     "load_settings",
+    "missing_packages_message",
     "open_span",
     "record_schema",
     "resolve_refs",
+    "say_once",
     "setup_tracing",
     "shutdown",
     "span",

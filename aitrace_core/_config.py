@@ -29,7 +29,7 @@ from ._errors import ConfigError
 from ._settings_check import ENV_PREFIX, allowed, check_environment, check_file_keys, describe_value, say_once
 from ._targets import check_target
 
-__all__ = ["CoreSettings", "config_dir", "config_file", "config_stamp", "load_settings"]
+__all__ = ["CoreSettings", "LayeredSettings", "config_dir", "config_file", "config_stamp", "load_settings"]
 
 
 def config_dir() -> Path:
@@ -74,8 +74,9 @@ def config_stamp() -> tuple[object, ...]:
     return tuple(stamp)
 
 
-class _FileSettings(BaseSettings):
-    """Base class: adds the config file layer below the environment."""
+class LayeredSettings(BaseSettings):
+    """Base class of settings read in aitrace's layers: arguments > ``AITRACE_*`` environment > config file >
+    defaults (the server's and the LangChain handler's settings build on it)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", validate_default=True)
 
@@ -105,7 +106,7 @@ def _default_service_name() -> str:
     return argv0 if argv0 and argv0 not in ("-c", "-m", "__main__", "") else "app"
 
 
-class CoreSettings(_FileSettings):
+class CoreSettings(LayeredSettings):
     """Settings of the instrumented application (``aitrace_core.configure``)."""
 
     service_name: str = Field(default_factory=_default_service_name, min_length=1, max_length=200)

@@ -12,15 +12,21 @@ from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
 
-from aitrace_core._config import _FileSettings, config_stamp, load_settings
-from aitrace_core._settings_check import allowed, describe_value, say_once
+from aitrace_core import (
+    LayeredSettings,
+    allowed_values,
+    config_stamp,
+    describe_value,
+    load_settings,
+    say_once,
+)
 
 __all__ = ["TRACING_ENV_VAR", "HandlerSettings", "handler_settings", "tracing_enabled"]
 
 TRACING_ENV_VAR = "AITRACE_LANGCHAIN_TRACING"
 
 
-class HandlerSettings(_FileSettings):
+class HandlerSettings(LayeredSettings):
     """Options of :class:`~aitrace_langchain.AITraceHandler` that may come from the environment or a file."""
 
     langchain_hide_inputs: bool = False
@@ -93,7 +99,7 @@ def tracing_enabled() -> bool:
         field = HandlerSettings.model_fields["langchain_log_tokens"]  # any boolean field: same words
         say_once(
             f"environment variable {TRACING_ENV_VAR}={describe_value(raw)} is not a boolean; "
-            f"allowed: {allowed(field)}; LangChain runs are not traced"
+            f"allowed: {allowed_values(field)}; LangChain runs are not traced"
         )
         value = False
     _tracing = (raw, value)

@@ -10,21 +10,13 @@ Offline by default (``aitrace_langchain.testing.FakeChatModel``); with ``OPENAI_
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
-import aitrace_core
-from aitrace_langchain import AITraceHandler, demo
+from aitrace_demo import run_example, run_scenario
 
 
 def main() -> list[str]:
     """Run the scenario once with an ``AITraceHandler``; return the trace ids it wrote."""
-    result: Any = demo.run_router(AITraceHandler())
-    return result if isinstance(result, list) else [result]
+    return run_scenario("router")
 
 
 if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else None
-    aitrace_core.configure(service_name="lc-router", target=target)
-    print("traces:", *main(), file=sys.stderr)
-    aitrace_core.flush()
+    run_example("router")

@@ -2,7 +2,7 @@
 
     python scripts/screenshots.py [--out docs/screenshots]
 
-Runs the offline demo scenarios (aitrace_langchain.demo), serves them with the real app on 127.0.0.1 and a
+Runs the offline demo scenarios (aitrace_demo), serves them with the real app on 127.0.0.1 and a
 throwaway SQLite file, and photographs the pages in Debian's Chromium (light and dark).
 """
 
@@ -30,8 +30,8 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    import aitrace_demo as demo
     from aitrace_core.testing import capture_records
-    from aitrace_langchain import demo
 
     with capture_records(service_name="travel-app") as captured:
         ids = demo.run_all()

@@ -115,9 +115,9 @@ def test_the_demo_needs_nothing_beyond_the_quick_starts_extra() -> None:
     assert extra, "the demo command installs no extra"
     wanted = _requirement_names(extra.group(1), tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8")))
     dists = packages_distributions()
-    ours = {"aitrace_core", "aitrace_langchain", "aitrace_viewer"}
+    ours = {"aitrace_core", "aitrace_langchain", "aitrace_viewer", "aitrace_demo"}
     missing = {}
-    for source in (ROOT / "aitrace_langchain" / "demo.py", ROOT / "viewer" / "aitrace_viewer" / "demo.py"):
+    for source in sorted((ROOT / "aitrace_demo").glob("*.py")):
         for node in ast.walk(ast.parse(source.read_text("utf-8"))):
             if isinstance(node, ast.Import):
                 modules = [alias.name for alias in node.names]

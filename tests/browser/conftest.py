@@ -69,8 +69,8 @@ class Seeded:
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     _need_chromium()
+    import aitrace_demo as demo
     from aitrace_core.testing import capture_records
-    from aitrace_langchain import demo
 
     with capture_records(service_name="demo") as captured:
         ids = demo.run_all()

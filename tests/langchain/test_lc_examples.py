@@ -12,8 +12,8 @@ from types import ModuleType
 import pytest
 from lc_helpers import assert_all_closed
 
+import aitrace_demo as demo
 from aitrace_core.testing import CapturedRecords
-from aitrace_langchain import demo
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("lc_*.py"))
 
@@ -51,7 +51,7 @@ def test_example_main_writes_closed_trees(
     kinds = {r.get("span_kind") for r in records if r["event"] == "span_start"}
     assert {"graph", "node"} <= kinds
     # the application's own log lines are part of the trees
-    assert [r for r in records if r["logger"] in ("aitrace_langchain.demo",) and r["event"] != "span_start"]
+    assert [r for r in records if r["logger"] == "aitrace_demo" and r["event"] != "span_start"]
 
 
 def test_example_runs_as_a_script(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from aitrace_viewer.store import Store, TraceFilters
 from click.testing import CliRunner
 from conftest import TRACE, rec
 
-from aitrace_core._cli import main
+from aitrace_core.cli import main
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.tools import tool
 
 from aitrace_core import resolve_refs
-from aitrace_core._cli import main
+from aitrace_core.cli import main
 from aitrace_core.testing import capture_records
 from aitrace_langchain import AITraceHandler
 from aitrace_langchain.testing import FakeChatModel, tool_call

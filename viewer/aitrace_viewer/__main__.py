@@ -1,6 +1,6 @@
 """``python -m aitrace_viewer serve …``: the ``aitrace`` command."""
 
-from aitrace_core._cli import main
+from aitrace_core.cli import main
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,5 @@
-"""Server commands of the ``aitrace`` CLI: serve, demo, import, export, prune, db upgrade."""
+"""Server commands of the ``aitrace`` CLI (serve, import, export, prune, db upgrade), registered as entry
+points of the group ``aitrace.commands``, and the serving helpers ``aitrace demo`` reuses."""
 
 from __future__ import annotations
 
@@ -12,43 +13,46 @@ from typing import Any
 
 import click
 
-from aitrace_core._errors import ConfigError
+from aitrace_core import ConfigError, missing_packages_message
 
+from ._startup import PortInUse, bind_socket
 from .settings import ViewerSettings, load_viewer_settings, parse_age
 
-__all__ = ["register"]
+__all__ = [
+    "DEBUG_OPTION",
+    "PortInUse",
+    "bind_socket",
+    "cli_settings",
+    "db_group",
+    "export_cmd",
+    "import_cmd",
+    "need",
+    "prune_cmd",
+    "run_server",
+    "serve_cmd",
+    "server_url",
+    "starting",
+    "wait_started",
+]
 
 IMPORT_BATCH = 1000
 
 
-_PACKAGES = {
-    "viewer": ("litestar", "sqlalchemy", "alembic", "uvicorn", "jinja2", "fastjsonschema", "msgspec", "rich"),
-    "langchain": ("langchain_core", "langgraph", "langchain"),
-    "postgres": ("psycopg",),
-}
-
-
-def _need(*extras: str) -> None:
+def need(*extras: str) -> None:
     """A clear error instead of a traceback when a command's packages are not installed
     (``pip install aitrace`` installs only what an instrumented application needs)."""
-    import importlib.util
-
-    missing = [m for extra in extras for m in _PACKAGES[extra] if importlib.util.find_spec(m) is None]
-    if missing:
-        extra = extras[0] if len(extras) == 1 else "all"
-        raise click.ClickException(
-            f"this command needs packages that are not installed ({', '.join(missing)}): "
-            f"pip install 'aitrace[{extra}]'"
-        )
+    problem = missing_packages_message(*extras)
+    if problem:
+        raise click.ClickException(problem)
 
 
-def _settings(**overrides: Any) -> ViewerSettings:
+def cli_settings(**overrides: Any) -> ViewerSettings:
     try:
         settings = load_viewer_settings(**overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if settings.db.startswith("postgresql"):
-        _need("postgres")
+        need("postgres")
     return settings
 
 
@@ -71,7 +75,7 @@ def run_server(settings: ViewerSettings, *, on_started: Any = None, sock: Any = 
 
     import uvicorn
 
-    from ._startup import bind_socket, open_store
+    from ._startup import open_store
     from .app import ConfigurationRefused, check_settings, create_app
 
     if sock is None:
@@ -115,14 +119,14 @@ def _ignore(signum: int, frame: Any) -> None:
     """Signal handler that does nothing (see run_server)."""
 
 
-def _url(host: str, sock: Any) -> str:
+def server_url(host: str, sock: Any) -> str:
     port = sock.getsockname()[1]
     host = host if host not in ("0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
     host = f"[{host}]" if ":" in host else host
     return f"http://{host}:{port}/"
 
 
-def _starting(debug: bool) -> Any:
+def starting(debug: bool) -> Any:
     """A :class:`StartupError` becomes a one-line error (exit status 1); ``--debug`` keeps the traceback."""
     import contextlib
 
@@ -140,7 +144,9 @@ def _starting(debug: bool) -> Any:
     return guard()
 
 
-_DEBUG = click.option("--debug", is_flag=True, help="Show the full traceback when the server cannot start.")
+DEBUG_OPTION = click.option(
+    "--debug", is_flag=True, help="Show the full traceback when the server cannot start."
+)
 
 
 @click.command("serve")
@@ -158,7 +164,7 @@ _DEBUG = click.option("--debug", is_flag=True, help="Show the full traceback whe
     multiple=True,
     help="A JavaScript module of your own lenses, loaded by every page (repeatable; see docs/viewer.md).",
 )
-@_DEBUG
+@DEBUG_OPTION
 def serve_cmd(
     host: str | None,
     port: int | None,
@@ -168,16 +174,15 @@ def serve_cmd(
     debug: bool,
 ) -> None:
     """Run the aitrace server."""
-    _need("viewer")
-    settings = _settings(host=host, port=port, db=db, token=token, lenses=list(lenses) or None)
-    from ._startup import bind_socket
+    need("viewer")
+    settings = cli_settings(host=host, port=port, db=db, token=token, lenses=list(lenses) or None)
 
-    with _starting(debug):
+    with starting(debug):
         sock = bind_socket(settings.host, settings.port)
-        url = _url(settings.host, sock)
+        url = server_url(settings.host, sock)
 
         def announce(server: Any) -> None:
-            if _wait_started(server):
+            if wait_started(server):
                 click.echo(f"aitrace serving {_redact(settings.db)} at {url}", err=True)
 
         run_server(settings, on_started=announce, sock=sock)
@@ -189,7 +194,7 @@ def _redact(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _wait_started(server: Any, timeout: float = 30.0) -> bool:
+def wait_started(server: Any, timeout: float = 30.0) -> bool:
     import time
 
     deadline = time.monotonic() + timeout
@@ -198,57 +203,6 @@ def _wait_started(server: Any, timeout: float = 30.0) -> bool:
             return False
         time.sleep(0.02)
     return True
-
-
-def demo_db_path() -> Path:
-    """Where ``aitrace demo`` keeps its runs unless ``--db`` says otherwise: a cache, not your database."""
-    import os
-
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aitrace" / "demo.db"
-
-
-@click.command("demo")
-@click.option("--port", type=int, default=None, help="Port (default 8000, or a free one when it is taken).")
-@click.option(
-    "--db",
-    default=None,
-    help="Database (default a demo database in ~/.cache/aitrace, apart from your own traces).",
-)
-@_DEBUG
-def demo_cmd(port: int | None, db: str | None, debug: bool) -> None:
-    """Start the server, send the offline example runs to it, print the URL, and keep serving."""
-    _need("viewer", "langchain")
-    from ._startup import PortInUse, bind_socket
-    from .demo import run_demo_scenarios
-
-    settings = _settings(host="127.0.0.1", port=port, db=db or str(demo_db_path()))
-    with _starting(debug):
-        try:
-            sock = bind_socket(settings.host, settings.port)
-        except PortInUse:
-            if port is not None:  # asked for this port: say so rather than serve elsewhere
-                raise
-            # The demo should just work: a server already on the usual port is no reason to fail.
-            sock = bind_socket(settings.host, 0)
-            taken = sock.getsockname()[1]
-            click.echo(f"aitrace demo: port {settings.port} is in use; serving on {taken} instead", err=True)
-        url = _url(settings.host, sock)
-        if db is None:
-            note = f"aitrace demo: demo runs go to {demo_db_path()}, not your own database (--db to choose)"
-            click.echo(note, err=True)
-
-        def workload(server: Any) -> None:
-            if not _wait_started(server):
-                return
-            try:
-                count = run_demo_scenarios(url + "api/ingest", token=settings.token)
-            except Exception as exc:  # the server keeps running; say what failed
-                click.echo(f"aitrace demo: a scenario failed: {exc!r}", err=True)
-                count = 0
-            click.echo(f"aitrace demo: {count} runs sent. Open {url}  (Ctrl-C stops)")
-
-        run_server(settings, on_started=workload, sock=sock)
 
 
 def _jsonl_files(path: Path) -> list[Path]:
@@ -281,12 +235,12 @@ def _batches(path: Path) -> Iterator[tuple[int, bytes, list[int]]]:
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def import_cmd(path: Path, db: str | None) -> None:
     """Store the records of a .jsonl file, or of every .jsonl under a folder (validated like ingest)."""
-    _need("viewer")
+    need("viewer")
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .api import IngestError, parse_batch
 
-    settings = _settings(db=db)
+    settings = cli_settings(db=db)
     store = _open_store(settings)
     files = _jsonl_files(path)
     total_records = duplicates = 0
@@ -351,7 +305,7 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
 
     SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
     """
-    _need("viewer")
+    need("viewer")
     import re
 
     from .api import csv_text
@@ -365,7 +319,7 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
             raise click.ClickException(f"{path} holds no records")
         default_html = path.with_suffix(".html")
     elif re.fullmatch(r"[0-9a-f]{32}", source):
-        store = _open_store(_settings(db=db))
+        store = _open_store(cli_settings(db=db))
         try:
             records = store.trace_records(source)
         finally:
@@ -404,12 +358,12 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def prune_cmd(older_than: str, db: str | None) -> None:
     """Delete traces whose newest record is older than --older-than."""
-    _need("viewer")
+    need("viewer")
     try:
         seconds = parse_age(older_than)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
-    store = _open_store(_settings(db=db))
+    store = _open_store(cli_settings(db=db))
     try:
         traces, records = store.prune(seconds)
     finally:
@@ -426,10 +380,10 @@ def db_group() -> None:
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def db_upgrade_cmd(db: str | None) -> None:
     """Apply the schema migrations (the server also does this when it starts)."""
-    _need("viewer")
+    need("viewer")
     from .store import make_engines, upgrade
 
-    settings = _settings(db=db)
+    settings = cli_settings(db=db)
     writer, reader = make_engines(settings.db)
     try:
         upgrade(writer)
@@ -437,9 +391,3 @@ def db_upgrade_cmd(db: str | None) -> None:
         writer.dispose()
         reader.dispose()
     click.echo(f"{_redact(settings.db)} is up to date")
-
-
-def register(group: click.Group) -> None:
-    """Add the server commands to the ``aitrace`` group."""
-    for command in (serve_cmd, demo_cmd, import_cmd, export_cmd, prune_cmd, db_group):
-        group.add_command(command)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from aitrace_core._config import _FileSettings, config_dir, load_settings
+from aitrace_core import LayeredSettings, config_dir, load_settings
 
 __all__ = ["ViewerSettings", "default_db_url", "load_viewer_settings", "parse_age"]
 
@@ -32,7 +32,7 @@ def default_db_url() -> str:
     return "sqlite:///" + str(config_dir() / "logs.db")
 
 
-class ViewerSettings(_FileSettings):
+class ViewerSettings(LayeredSettings):
     """Settings of ``aitrace serve`` (shared config file keys: ``host``, ``port``, ``db``, ``token``, …)."""
 
     host: str = "127.0.0.1"

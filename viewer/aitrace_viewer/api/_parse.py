@@ -10,7 +10,7 @@ from typing import Any
 import fastjsonschema
 import msgspec
 
-from aitrace_core._schema import record_schema
+from aitrace_core import record_schema
 
 from ._fastcheck import UnsupportedSchema, fast_check
 

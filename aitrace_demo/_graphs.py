@@ -1,22 +1,9 @@
-"""Offline demo scenarios, each a real LangGraph graph traced by :class:`AITraceHandler`.
-
-``run_all()`` runs every scenario once through whatever aitrace_core is configured with and returns the trace
-ids it produced; ``aitrace demo`` uses it to fill a viewer with realistic traces:
-
-    aitrace_core.configure(target="http://127.0.0.1:8000/api/ingest")
-    trace_ids = aitrace_langchain.demo.run_all()
-    aitrace_core.flush()
-
-Every scenario runs inside a request span (as a web handler would call it), uses :class:`FakeChatModel` unless
-``OPENAI_API_KEY`` is set and ``langchain-openai`` is installed, and writes its own log lines from nodes and
-tools, so the viewer shows them under the right span. The scripts in ``examples/lc_*.py`` call into these.
-"""
+"""The demo's LangGraph graphs, tools and offline models (what the scenarios in ``scenarios.py`` run)."""
 
 from __future__ import annotations
 
 import operator
 import os
-import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
@@ -36,26 +23,23 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
-from langgraph.types import Command, interrupt
+from langgraph.types import interrupt
 
 import aitrace_core
-
-from ._handler import AITraceHandler
-from .testing import FakeChatModel, tool_call
+from aitrace_langchain.testing import FakeChatModel, tool_call
 
 __all__ = [
+    "build_chat",
+    "build_failing_graph",
+    "build_human_in_the_loop",
+    "build_rag",
+    "build_react_agent",
+    "build_router",
     "chat_model",
-    "run_all",
-    "run_chatbot",
-    "run_failing_node",
-    "run_human_in_the_loop",
-    "run_rag",
-    "run_react_agent",
-    "run_router",
-    "run_streaming_chat",
 ]
 
-log = aitrace_core.get_logger("aitrace_langchain.demo")
+LOGGER = "aitrace_demo"
+log = aitrace_core.get_logger(LOGGER)
 
 
 def chat_model(respond: Callable[[list[BaseMessage]], AIMessage | str], **options: Any) -> BaseChatModel:
@@ -76,13 +60,6 @@ def _last_human(messages: list[BaseMessage]) -> str:
         if isinstance(msg, HumanMessage):
             return str(msg.content)
     return ""
-
-
-def _config(handler: AITraceHandler | None, **configurable: Any) -> dict[str, Any]:
-    config: dict[str, Any] = {"callbacks": [handler or AITraceHandler()]}
-    if configurable:
-        config["configurable"] = configurable
-    return config
 
 
 # -- 1. ReAct agent with two tools and parallel tool calls ------------------------------------------------
@@ -123,18 +100,6 @@ def build_react_agent() -> Any:
         system_prompt="You are a helpful travel assistant.",
         name="travel_agent",
     )
-
-
-def run_react_agent(handler: AITraceHandler | None = None) -> str:
-    """The ReAct agent answering one question; returns the trace id."""
-    agent = build_react_agent()
-    with aitrace_core.span("demo: react agent", kind="function") as request:
-        log.info("request received", user="demo")
-        result = agent.invoke(
-            {"messages": [HumanMessage("What's the weather and time in Paris?")]}, _config(handler)
-        )
-        log.info("answer ready", answer=result["messages"][-1].content)
-    return request.trace_id
 
 
 # -- 2. Router with several agents ------------------------------------------------------------------------
@@ -201,17 +166,6 @@ def build_router() -> Any:
     for node in ("math_agent", "weather_agent", "general_agent"):
         graph.add_edge(node, END)
     return graph.compile(name="router")
-
-
-def run_router(handler: AITraceHandler | None = None) -> list[str]:
-    """Three questions through the router, one per agent; returns their trace ids."""
-    graph = build_router()
-    ids = []
-    for question in ("What is 12 * 7?", "Will it rain in Paris?", "Who are you?"):
-        with aitrace_core.span("demo: router", kind="function") as request:
-            graph.invoke({"messages": [HumanMessage(question)], "route": ""}, _config(handler))
-        ids.append(request.trace_id)
-    return ids
 
 
 # -- 3. RAG over an in-memory retriever --------------------------------------------------------------------
@@ -282,15 +236,6 @@ def build_rag() -> Any:
     return graph.compile(name="rag")
 
 
-def run_rag(handler: AITraceHandler | None = None) -> str:
-    graph = build_rag()
-    with aitrace_core.span("demo: rag", kind="function") as request:
-        graph.invoke(
-            {"question": "How does aitrace store spans?", "documents": [], "answer": ""}, _config(handler)
-        )
-    return request.trace_id
-
-
 # -- 4. Streaming chat ---------------------------------------------------------------------------------------
 
 
@@ -317,25 +262,6 @@ def build_chat(
     graph.add_edge(START, "chatbot")
     graph.add_edge("chatbot", END)
     return graph.compile(checkpointer=checkpointer, name=name)
-
-
-def run_streaming_chat(handler: AITraceHandler | None = None) -> str:
-    """Streams the answer token by token (``stream_mode="messages"``): usage arrives on the last chunk."""
-    graph = build_chat(
-        lambda msgs: "Streaming sends the answer one small piece at a time, as it is written.",
-        name="streaming_chat",
-    )
-    with aitrace_core.span("demo: streaming chat", kind="function") as request:
-        pieces = [
-            chunk.content
-            for chunk, _meta in graph.stream(
-                {"messages": [HumanMessage("How does streaming work?")]},
-                _config(handler),
-                stream_mode="messages",
-            )
-        ]
-        log.info("streamed", chunks=len(pieces))
-    return request.trace_id
 
 
 # -- 5. Human in the loop: interrupt and resume -------------------------------------------------------------
@@ -374,33 +300,6 @@ def build_human_in_the_loop() -> Any:
     return graph.compile(checkpointer=InMemorySaver(), name="approval")
 
 
-def run_human_in_the_loop(handler: AITraceHandler | None = None) -> list[str]:
-    """First call pauses at ``interrupt()``; the second resumes the same thread. Returns both trace ids."""
-    graph = build_human_in_the_loop()
-    handler = handler or AITraceHandler()
-    thread = f"refund-{uuid.uuid4().hex[:8]}"
-    with aitrace_core.span("demo: approval request", kind="function") as first:
-        graph.invoke({"request": "", "approved": False, "result": ""}, _config(handler, thread_id=thread))
-    with aitrace_core.span("demo: approval resume", kind="function") as second:
-        graph.invoke(Command(resume="yes"), _config(handler, thread_id=thread))
-    return [first.trace_id, second.trace_id]
-
-
-# -- 6. Simple chatbot ---------------------------------------------------------------------------------------
-
-
-def run_chatbot(handler: AITraceHandler | None = None) -> list[str]:
-    """Two turns of one conversation (same thread id, in-memory checkpointer)."""
-    graph = build_chat(checkpointer=InMemorySaver())
-    thread = f"chat-{uuid.uuid4().hex[:8]}"
-    ids = []
-    for text in ("Hi, I'm Ada.", "What did I just tell you?"):
-        with aitrace_core.span("demo: chatbot", kind="function") as request:
-            graph.invoke({"messages": [HumanMessage(text)]}, _config(handler, thread_id=thread))
-        ids.append(request.trace_id)
-    return ids
-
-
 # -- 7. A node that fails ------------------------------------------------------------------------------------
 
 
@@ -429,25 +328,3 @@ def build_failing_graph() -> Any:
     return graph.compile(name="checkout")
 
 
-def run_failing_node(handler: AITraceHandler | None = None) -> str:
-    """The request catches the graph's error and answers 502, as a web handler would."""
-    graph = build_failing_graph()
-    with aitrace_core.span("demo: checkout", kind="function") as request:
-        try:
-            graph.invoke({"order_id": "A-1001", "total": 0.0}, _config(handler))
-        except ConnectionError as exc:
-            log.error("checkout failed, answering 502", order_id="A-1001", reason=str(exc))
-    return request.trace_id
-
-
-def run_all(handler: AITraceHandler | None = None) -> list[str]:
-    """Run every scenario once; returns the trace ids, in order."""
-    handler = handler or AITraceHandler()
-    ids = [run_react_agent(handler)]
-    ids += run_router(handler)
-    ids.append(run_rag(handler))
-    ids.append(run_streaming_chat(handler))
-    ids += run_human_in_the_loop(handler)
-    ids += run_chatbot(handler)
-    ids.append(run_failing_node(handler))
-    return ids
