@@ -52,7 +52,8 @@ def test_a_package_imports_only_what_is_below_it(package: str) -> None:
         for line, name in sorted(_named_packages(path))
         if name != package and name not in MAY_IMPORT[package]
     ]
-    assert not wrong, f"{package} may import only {sorted(MAY_IMPORT[package]) or 'the standard library'}: {wrong}"
+    allowed = sorted(MAY_IMPORT[package]) or "the standard library"
+    assert not wrong, f"{package} may import only {allowed}: {wrong}"
 
 
 def test_the_scan_sees_an_import_through_importlib(tmp_path: Path) -> None:

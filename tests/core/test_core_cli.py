@@ -53,7 +53,8 @@ def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path: Path) -> Non
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "(litestar): pip install 'aitrace[viewer]'" in result.stderr
-    assert "not installed: pip install 'aitrace[viewer]'" in _aitrace(folder, "--help", block="litestar").stdout
+    listing = _aitrace(folder, "--help", block="litestar").stdout
+    assert "not installed: pip install 'aitrace[viewer]'" in listing
     assert _aitrace(folder, "version", block="litestar").returncode == 0, "the other commands still work"
 
 

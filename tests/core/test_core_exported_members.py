@@ -39,7 +39,8 @@ def _core_imports(path: Path) -> Iterator[tuple[int, str, list[str]]]:
                 if alias.name.split(".")[0] == "aitrace_core":
                     yield node.lineno, alias.name, []
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module.split(".")[0] == "aitrace_core":
+            top = node.module.split(".")[0]
+            if top == "aitrace_core":
                 yield node.lineno, node.module, [alias.name for alias in node.names]
 
 
