@@ -8,8 +8,8 @@ from typing import Any
 
 from . import _sigterm
 from ._config import CoreSettings, load_settings
-from ._logging import configure_structlog, route_stdlib
-from ._runtime import LEVELS, RecordProcessor, fill_ids, runtime, setup_tracing
+from ._logging import configure_structlog, own_logger, route_stdlib
+from ._runtime import LEVELS, RecordProcessor, last_emit, last_written, runtime, setup_tracing
 from ._serialize import Limits
 from ._shipper import Shipper
 
@@ -146,26 +146,17 @@ class BufferedLogger(Shipper):
         self.service_name = conf.service_name
         options.setdefault("token", conf.token)
         super().__init__(conf.target, service_name=conf.service_name, **options)
+        self._logger = own_logger("app", self, conf.service_name)
 
     def log(self, level: str, event: str, **fields: Any) -> bool:
-        """Write one record at ``level`` (debug, info, warning, error, critical)."""
-        from ._runtime import _seq, format_timestamp
-        from ._serialize import dumps
-        from ._spans import RESERVED
+        """Write one record at ``level`` (debug, info, warning, error, critical); False if it was not written.
 
+        The record takes the same path as one written through :func:`get_logger`: structlog's context
+        variables and the processors given to :func:`configure` (a redactor, say) apply to it too."""
         with contextlib.suppress(Exception):
-            record: dict[str, Any] = {
-                "timestamp": format_timestamp(),
-                "level": level if level in LEVELS else "info",
-                "event": event,
-                "logger": fields.pop("logger", "app"),
-                "service": self.service_name,
-            }
-            for key, value in fields.items():
-                record[f"attr.{key}" if key in RESERVED else key] = value
-            if fill_ids(record):
-                record["seq"] = next(_seq)
-                return self.write(dumps(record, runtime.limits))
+            before = last_emit()[0]
+            getattr(self._logger, level if level in LEVELS else "info")(event, **fields)
+            return last_emit()[0] > before and last_written()
         return False
 
     def debug(self, event: str, **fields: Any) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-from ._runtime import LEVELS, emit, fill_ids, runtime
+from ._runtime import LEVELS, Sink, emit, fill_ids, runtime
 from ._spans import RESERVED, error_fields
 
 __all__ = ["StdlibBridge", "add_trace_ids", "configure_structlog", "get_logger"]
@@ -58,17 +58,30 @@ def _to_record(logger: Any, method_name: str, event_dict: MutableMapping[str, An
             record.update(error_fields(exc))
     if not fill_ids(record):
         raise structlog.DropEvent
-    emit(record)
+    service = getattr(logger, "service", None)
+    if service is not None:
+        record["service"] = service
+    emit(record, getattr(logger, "sink", None))
     raise structlog.DropEvent
 
 
 class _NullLogger:
-    """structlog needs a logger to call; records have already been emitted by then."""
+    """structlog needs a logger to call; records have already been emitted by then. A logger of its own
+    (``BufferedLogger``) names the sink, service and level its records get instead of the configured ones."""
 
-    __slots__ = ("name",)
+    __slots__ = ("level_no", "name", "service", "sink")
 
-    def __init__(self, name: str = "app") -> None:
+    def __init__(
+        self,
+        name: str = "app",
+        sink: Sink | None = None,
+        service: str | None = None,
+        level_no: int | None = None,
+    ) -> None:
         self.name = name
+        self.sink = sink
+        self.service = service
+        self.level_no = level_no
 
     def msg(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -87,8 +100,9 @@ _METHOD_LEVELS = {
 
 
 def _filter_level(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
-    """First processor: drop records below the level in force (``configure(level=...)``)."""
-    if _METHOD_LEVELS.get(method_name, 20) < runtime.level_no:
+    """First processor: drop records below the level in force (``configure(level=...)``, or the logger's)."""
+    level_no = getattr(logger, "level_no", None)
+    if _METHOD_LEVELS.get(method_name, 20) < (runtime.level_no if level_no is None else level_no):
         raise structlog.DropEvent
     return event_dict
 
@@ -131,6 +145,12 @@ def get_logger(name: str | None = None, **initial_values: Any) -> Any:
     # Not structlog's lazy proxy, which re-binds on every call: a logger bound once to aitrace's chain. The
     # first record written configures aitrace from the environment if ``configure`` was not called.
     return _BoundLogger(_NullLogger(name), _PROCESSORS, dict(initial_values))  # type: ignore[call-arg]
+
+
+def own_logger(name: str, sink: Sink, service: str, level_no: int = 10) -> Any:
+    """A logger on the same chain as :func:`get_logger` (level, context vars, configured processors) whose
+    records go to ``sink`` under ``service``: ``BufferedLogger`` writes through it."""
+    return _BoundLogger(_NullLogger(name, sink, service, level_no), _PROCESSORS, {})  # type: ignore[call-arg]
 
 
 _LOGRECORD_ATTRS = frozenset(

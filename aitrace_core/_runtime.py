@@ -164,6 +164,11 @@ def fill_ids(record: Record) -> bool:
 _last = threading.local()
 
 
+def last_written() -> bool:
+    """Whether the last record this thread emitted reached its sink (not dropped on the way)."""
+    return bool(getattr(_last, "written", False))
+
+
 def last_emit() -> tuple[int, bool]:
     """``(n, whole)``: how many records this thread has emitted, and whether the last one was handed to
     the sink within the configured caps as a whole (not dropped by a processor or the sink, not re-encoded
@@ -171,18 +176,20 @@ def last_emit() -> tuple[int, bool]:
     return getattr(_last, "n", 0), bool(getattr(_last, "whole", False))
 
 
-def emit(record: Record) -> bool:
-    """Stamp, process, encode and hand one record to the sink. Never raises; False if not written.
+def emit(record: Record, sink: Sink | None = None) -> bool:
+    """Stamp, process, encode and hand one record to the sink (default: the configured one). Never raises;
+    False if not written.
 
     ``record`` must already carry ``event``, ``level``, ``logger`` and ids; ``timestamp``, ``service`` and
     ``seq`` are added when missing.
     """
-    _last.whole = False
+    _last.whole = _last.written = False
     _last.n = getattr(_last, "n", 0) + 1
     try:
         # The sink first: the first record may be what configures aitrace from the environment, and its
         # service name must come from that configuration too.
-        sink = runtime.get_sink()
+        if sink is None:
+            sink = runtime.get_sink()
         if sink is None:
             return False
         if "timestamp" not in record:
@@ -196,6 +203,7 @@ def emit(record: Record) -> bool:
             record = out
         line, within = dumps_checked(record, runtime.limits)
         written = bool(sink.write(line))
+        _last.written = written
         _last.whole = written and within
         return written
     except Exception:

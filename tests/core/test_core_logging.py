@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -137,3 +138,28 @@ def test_timestamps_are_rfc3339_utc_and_match_the_clock() -> None:
         t = ns + i * 7_919_000
         want = dt.datetime.fromtimestamp(t // 10**9, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         assert format_timestamp(t) == f"{want}.{t % 10**9 // 1000:06d}Z"
+
+
+def test_a_processor_given_to_configure_applies_to_every_record(tmp_path: Path) -> None:
+    """One record path: a user's redactor sees what ``get_logger`` and what ``BufferedLogger`` write."""
+    import json
+
+    def redact(record: Any) -> Any:
+        if "password" in record:
+            record["password"] = "[redacted]"
+        return record
+
+    aitrace_core.configure(service_name="app", target=tmp_path / "app.jsonl", processors=[redact])
+    try:
+        get_logger("login").info("signing in", user="ada", password="hunter2")
+        with aitrace_core.BufferedLogger(target=tmp_path / "job.jsonl", service_name="jobs") as job:
+            assert job.info("job signing in", user="ada", password="hunter2")
+            assert job.debug("a detail")  # a BufferedLogger keeps every level, as before
+        aitrace_core.flush()
+    finally:
+        aitrace_core.shutdown()
+    for name, service in (("app.jsonl", "app"), ("job.jsonl", "jobs")):
+        text = (tmp_path / name).read_text("utf-8")
+        assert "hunter2" not in text, f"the password leaked through {name}"
+        first = json.loads(text.splitlines()[0])
+        assert (first["password"], first["user"], first["service"]) == ("[redacted]", "ada", service)
