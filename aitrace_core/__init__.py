@@ -10,6 +10,7 @@ from ._api import BufferedLogger, configure, current_shipper, flush, shutdown
 from ._config import CoreSettings, LayeredSettings, config_dir, config_stamp, load_settings
 from ._errors import AITraceError, ConfigError
 from ._extras import missing_packages_message
+from ._fields import MISSING, is_span_id, is_trace_id
 from ._logging import StdlibBridge, add_trace_ids, get_logger
 from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
@@ -24,6 +25,7 @@ from ._version import __version__
 
 __all__ = [
     "CUT_MARK",
+    "MISSING",
     "SCHEMA_VERSION",
     "AITraceError",
     "BufferedLogger",
@@ -52,6 +54,8 @@ __all__ = [
     "flush",
     "get_logger",
     "inject_headers",
+    "is_span_id",
+    "is_trace_id",
     "load_settings",
     "missing_packages_message",
     "open_span",

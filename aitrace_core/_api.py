@@ -148,7 +148,7 @@ class BufferedLogger(Shipper):
         super().__init__(conf.target, service_name=conf.service_name, **options)
         self._logger = own_logger("app", self, conf.service_name)
 
-    def log(self, level: str, event: str, **fields: Any) -> bool:
+    def log(self, level: str, event: str, /, **fields: Any) -> bool:
         """Write one record at ``level`` (debug, info, warning, error, critical); False if it was not written.
 
         The record takes the same path as one written through :func:`get_logger`: structlog's context
@@ -159,19 +159,19 @@ class BufferedLogger(Shipper):
             return last_emit()[0] > before and last_written()
         return False
 
-    def debug(self, event: str, **fields: Any) -> bool:
+    def debug(self, event: str, /, **fields: Any) -> bool:
         return self.log("debug", event, **fields)
 
-    def info(self, event: str, **fields: Any) -> bool:
+    def info(self, event: str, /, **fields: Any) -> bool:
         return self.log("info", event, **fields)
 
-    def warning(self, event: str, **fields: Any) -> bool:
+    def warning(self, event: str, /, **fields: Any) -> bool:
         return self.log("warning", event, **fields)
 
-    def error(self, event: str, **fields: Any) -> bool:
+    def error(self, event: str, /, **fields: Any) -> bool:
         return self.log("error", event, **fields)
 
-    def critical(self, event: str, **fields: Any) -> bool:
+    def critical(self, event: str, /, **fields: Any) -> bool:
         return self.log("critical", event, **fields)
 
     def __enter__(self) -> BufferedLogger:

@@ -9,8 +9,9 @@ from typing import Any
 
 import structlog
 
+from ._fields import merge_user_fields, user_key
 from ._runtime import LEVELS, Sink, emit, fill_ids, runtime
-from ._spans import RESERVED, error_fields
+from ._spans import error_fields
 
 __all__ = ["StdlibBridge", "add_trace_ids", "configure_structlog", "get_logger"]
 
@@ -27,19 +28,18 @@ def add_trace_ids(logger: Any, method_name: str, event_dict: dict[str, Any]) -> 
     return event_dict
 
 
+_LOG_CALL_KEYS = frozenset({"event", "logger"})
+
+
 def _to_record(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
     """Last processor: turn structlog's event dict into an aitrace record and emit it."""
-    level = event_dict.pop("level", None) or _LEVEL_ALIASES.get(method_name, method_name)
-    level = _LEVEL_ALIASES.get(level, level)
+    # The level is the method called; a ``level=`` the caller passes is theirs (kept as ``attr.level``).
+    level = _LEVEL_ALIASES.get(method_name, method_name)
     if level not in LEVELS:
         level = "info"
     record: dict[str, Any] = {}
     exc_info = event_dict.pop("exc_info", None)
-    for key, value in event_dict.items():
-        if key in RESERVED and key not in ("event", "logger"):  # ids come from the current span, always
-            record[f"attr.{key}"] = value
-        else:
-            record[key] = value
+    merge_user_fields(record, event_dict, keep=_LOG_CALL_KEYS)  # ids come from the current span, always
     event = record.get("event")
     record["event"] = event if isinstance(event, str) else str(event)
     record["level"] = level
@@ -112,7 +112,6 @@ def _filter_level(logger: Any, method_name: str, event_dict: MutableMapping[str,
 _PROCESSORS: list[Any] = [
     _filter_level,
     structlog.contextvars.merge_contextvars,
-    structlog.processors.add_log_level,
     structlog.processors.StackInfoRenderer(),
     _to_record,
 ]
@@ -122,7 +121,7 @@ _BoundLogger = structlog.make_filtering_bound_logger(logging.DEBUG)
 def configure_structlog(level: str = "info") -> None:
     """Point structlog at aitrace (so ``structlog.get_logger()`` works too); ``level`` is kept by ``runtime``.
 
-    Chain: level, context vars, level name, stack info, then trace ids and aitrace's sink.
+    Chain: level filter, context vars, stack info, then trace ids and aitrace's sink.
     """
     structlog.configure(
         processors=_PROCESSORS,
@@ -178,7 +177,7 @@ class StdlibBridge(logging.Handler):
             }
             for key, value in record.__dict__.items():
                 if key not in _LOGRECORD_ATTRS and not key.startswith("_"):
-                    out[f"attr.{key}" if key in RESERVED else key] = value
+                    out[user_key(key)] = value
             if record.exc_info and record.exc_info[1] is not None:
                 out.update(error_fields(record.exc_info[1]))
             out["code.function"] = record.funcName

@@ -23,23 +23,12 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
+from ._fields import MISSING, merge_user_fields
 from ._runtime import emit, format_timestamp, runtime
 
 __all__ = ["SpanHandle", "auto_span", "error_fields", "open_span", "span", "status_for_exception"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_MISSING: Any = object()
-
-#: Keys a user attribute may not overwrite; such attributes are kept under ``attr.<key>``.
-RESERVED = frozenset(
-    {
-        "timestamp", "level", "event", "logger", "service", "trace_id", "span_id", "parent_span_id", "seq",
-        "span_name", "span_kind", "duration_ms", "status", "input", "output", "incomplete",
-        "error.type", "error.message", "error.stacktrace",
-    }
-)
-
 
 def status_for_exception(exc: BaseException) -> str:
     """``cancelled`` for ``GeneratorExit``/``CancelledError``/``KeyboardInterrupt``, else ``error``."""
@@ -65,13 +54,6 @@ def error_fields(exc: BaseException) -> dict[str, str]:
         "error.message": message,
         "error.stacktrace": stack,
     }
-
-
-def _merge_attrs(record: dict[str, Any], attrs: dict[str, Any] | None) -> None:
-    if not attrs:
-        return
-    for key, value in attrs.items():
-        record[f"attr.{key}" if key in RESERVED else key] = value
 
 
 class SpanHandle:
@@ -124,14 +106,14 @@ class SpanHandle:
         if not self.sampled:
             return
         rec = self._record(event, level)
-        _merge_attrs(rec, fields)
+        merge_user_fields(rec, fields)
         emit(rec)
 
     def end(
         self,
         status: str = "ok",
         *,
-        output: Any = _MISSING,
+        output: Any = MISSING,
         error: BaseException | None = None,
         attributes: dict[str, Any] | None = None,
         incomplete: bool = False,
@@ -151,12 +133,12 @@ class SpanHandle:
                 rec["status"] = status
                 if incomplete:
                     rec["incomplete"] = True
-                if output is not _MISSING:
+                if output is not MISSING:
                     rec["output"] = output
                 if error is not None:
                     rec.update(error_fields(error))
-                _merge_attrs(rec, self._end_attrs)
-                _merge_attrs(rec, attributes)
+                merge_user_fields(rec, self._end_attrs)
+                merge_user_fields(rec, attributes)
                 emit(rec)
             if status == "error":
                 self.otel_span.set_status(
@@ -235,7 +217,7 @@ def open_span(
     *,
     parent: SpanHandle | otel_context.Context | None = None,
     logger: str = "aitrace",
-    input: Any = _MISSING,
+    input: Any = MISSING,
     attributes: dict[str, Any] | None = None,
     start_time_ns: int | None = None,
 ) -> SpanHandle:
@@ -265,9 +247,9 @@ def open_span(
             rec["timestamp"] = format_timestamp(start_time_ns)
         rec["span_name"] = name
         rec["span_kind"] = kind
-        if input is not _MISSING:
+        if input is not MISSING:
             rec["input"] = input
-        _merge_attrs(rec, attributes)
+        merge_user_fields(rec, attributes)
         emit(rec)
     return handle
 
@@ -363,7 +345,7 @@ def auto_span(
 
         def args_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             if not capture_args:
-                return _MISSING
+                return MISSING
             if sig is None:
                 return {"args": args, "kwargs": kwargs}
             try:
@@ -376,7 +358,7 @@ def auto_span(
             return open_span(span_name, kind, logger=logger, input=args_of(args, kwargs))
 
         def result_of(value: Any) -> Any:
-            return value if capture_result else _MISSING
+            return value if capture_result else MISSING
 
         if inspect.isasyncgenfunction(func):
 

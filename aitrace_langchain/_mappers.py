@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage
 from langchain_core.prompt_values import PromptValue
 
-from aitrace_core import TraceRefs, to_jsonable
+from aitrace_core import MISSING, TraceRefs, to_jsonable
 
 from ._privacy import REDACTED, Redactor
 
@@ -46,8 +46,6 @@ _ROLES = {
 _GRAPH_INTEGRATIONS = frozenset({"langgraph", "langchain_create_agent"})
 _GENERIC_NAMES = frozenset({None, "", "RunnableCallable", "RunnableLambda", "RunnableSequence"})
 
-#: Marks a field left out (hidden): not the same as None.
-MISSING: Any = object()
 
 
 class Shaper:

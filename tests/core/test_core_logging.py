@@ -163,3 +163,26 @@ def test_a_processor_given_to_configure_applies_to_every_record(tmp_path: Path) 
         assert "hunter2" not in text, f"the password leaked through {name}"
         first = json.loads(text.splitlines()[0])
         assert (first["password"], first["user"], first["service"]) == ("[redacted]", "ada", service)
+
+
+def test_a_user_attribute_never_overwrites_a_record_key_on_any_path(tmp_path: Path) -> None:
+    """Spans, get_logger, stdlib logging and BufferedLogger all keep ``status=…`` as ``attr.status``."""
+    import json
+
+    aitrace_core.configure(service_name="app", target=tmp_path / "app.jsonl", capture_stdlib=True)
+    try:
+        with span("s", status="mine") as s:
+            s.set(duration_ms="mine")
+            get_logger("mod").info("from structlog", timestamp="mine", service="mine")
+            logging.getLogger("std").warning("from stdlib", extra={"span_id": "mine", "seq": "mine"})
+            with aitrace_core.BufferedLogger(target=tmp_path / "job.jsonl", service_name="jobs") as job:
+                job.info("from a buffered logger", trace_id="mine", level="mine")
+        aitrace_core.flush()
+    finally:
+        aitrace_core.shutdown()
+    lines = [json.loads(line) for name in ("app.jsonl", "job.jsonl") for line in (tmp_path / name).open()]
+    moved = {key for record in lines for key, value in record.items() if value == "mine"}
+    assert moved == {
+        "attr.status", "attr.duration_ms", "attr.timestamp", "attr.service", "attr.span_id", "attr.seq",
+        "attr.trace_id", "attr.level",
+    }

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from aitrace_core import ConfigError, missing_packages_message
+from aitrace_core import ConfigError, is_trace_id, missing_packages_message
 
 from ._startup import PortInUse, bind_socket
 from .settings import ViewerSettings, load_viewer_settings, parse_age
@@ -306,7 +306,6 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
     SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
     """
     need("viewer")
-    import re
 
     from .api import csv_text
 
@@ -318,7 +317,7 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
         if not records:
             raise click.ClickException(f"{path} holds no records")
         default_html = path.with_suffix(".html")
-    elif re.fullmatch(r"[0-9a-f]{32}", source):
+    elif is_trace_id(source):
         store = _open_store(cli_settings(db=db))
         try:
             records = store.trace_records(source)

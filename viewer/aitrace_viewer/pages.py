@@ -6,7 +6,6 @@ shown comes from ``/api/...`` and is set as text by the scripts, under the serve
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,11 @@ from litestar.exceptions import HTTPException, NotFoundException
 from litestar.response import Response, Template
 from litestar.static_files import create_static_files_router
 
+from aitrace_core import is_trace_id
+
 __all__ = ["STATIC_DIR", "route_handlers"]
 
 STATIC_DIR = Path(__file__).parent / "static"
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _CTX: dict[str, Any] = {"static_prefix": "/static"}
 # A short cache so a reload picks up a new version; the files are small.
 _NO_STORE = {"cache-control": "no-cache"}
@@ -44,7 +44,7 @@ start); a bigger one opens from its span tree and loads a span's records when th
 @get("/traces/{trace_id:str}", include_in_schema=False, name="page-trace")
 async def trace_page(state: State, trace_id: str, load: str | None = None) -> Template:
     """One trace; ``#span=<id>`` selects a span; ``?load=tree`` or ``?load=records`` overrides the choice."""
-    if not _TRACE_ID.match(trace_id):
+    if not is_trace_id(trace_id):
         raise HTTPException(status_code=400, detail=f"{trace_id!r} is not a trace id (32 lowercase hex)")
     if load not in (None, "tree", "records"):
         raise HTTPException(status_code=400, detail="load must be tree or records")

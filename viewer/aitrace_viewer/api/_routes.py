@@ -21,7 +21,7 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from aitrace_core import resolve_refs
+from aitrace_core import is_span_id, is_trace_id, resolve_refs
 
 from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
@@ -29,8 +29,6 @@ from ._parse import BodyReader, IngestError, parse_batch
 
 __all__ = ["api_router", "notify_changed"]
 
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
-_SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
 _BATCH_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 _STATUSES = ("ok", "error", "cancelled", "interrupted", "running")
 
@@ -40,7 +38,7 @@ class BadRequest(HTTPException):
 
 
 def _trace_id(value: str) -> str:
-    if not _TRACE_ID.match(value) or value == "0" * 32:
+    if not is_trace_id(value):
         raise BadRequest(detail="trace_id must be 32 lowercase hex characters")
     return value
 
@@ -238,7 +236,7 @@ async def span_records(
     limit: int = Parameter(default=2000, ge=1, le=10_000),
 ) -> Response[bytes]:
     tid = _trace_id(trace_id)
-    if not _SPAN_ID.match(span_id):
+    if not is_span_id(span_id):
         raise BadRequest(detail="span_id must be 16 lowercase hex characters")
     store = _store(state)
 
