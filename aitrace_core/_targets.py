@@ -83,7 +83,10 @@ def check_target(value: str) -> str:
 
 
 def safe_name(service_name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in service_name) or "app"
+    """A service name as one folder name (default file, spill files): letters, digits, ``-_.`` kept, the rest
+    ``_``; a name of dots only (``..``) would leave the folder, so it becomes ``app`` like an empty one."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in service_name)
+    return name if name.strip(".") else "app"
 
 
 def default_file_target(service_name: str) -> Path:

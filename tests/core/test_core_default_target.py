@@ -75,3 +75,14 @@ def test_langchain_tracing_from_the_environment_says_where_records_go(tmp_path: 
     assert files[0].read_text().count('"span_start"') == 9  # 3 runs of a sequence of two steps
     notices = [line for line in out.stderr.splitlines() if str(files[0]) in line]
     assert len(notices) == 1, out.stderr
+
+
+@pytest.mark.parametrize("service", ["..", "../../etc", "a/b"])
+def test_a_service_name_never_leaves_the_logs_folder(tmp_path: Path, service: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    code = f"import aitrace_core as a\na.configure(service_name={service!r})\na.get_logger().info('hi')\n"
+    _run(code, home)
+    assert [p.parent.parent for p in _files(home)] == [home / "logs"]
+    assert not list(tmp_path.glob("*.jsonl"))
+    assert not list(home.glob("*.jsonl"))
