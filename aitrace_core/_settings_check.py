@@ -35,7 +35,9 @@ __all__ = [
 
 ENV_PREFIX = "AITRACE_"
 
-#: Keys of ``aitrace_langchain``'s settings (``HandlerSettings``): config file keys and ``AITRACE_<KEY>``.
+#: Config file keys (and ``AITRACE_<KEY>``) that the LangChain handler's settings read. The config file is
+#: core's, so core knows every key in it (as names, never by importing the packages that read them);
+#: tests/core/test_core_setting_problems.py keeps these lists equal to the settings classes that own them.
 LANGCHAIN_KEYS = (
     "langchain_hide_inputs",
     "langchain_hide_outputs",
@@ -43,7 +45,7 @@ LANGCHAIN_KEYS = (
     "langchain_sample_ratio",
     "langchain_dedup_messages",
 )
-#: Keys of the server's settings (``aitrace_viewer.settings.ViewerSettings``).
+#: Config file keys (and ``AITRACE_<KEY>``) that the server's settings read.
 VIEWER_KEYS = (
     "host",
     "port",
