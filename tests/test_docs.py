@@ -133,3 +133,24 @@ def test_the_demo_needs_nothing_beyond_the_quick_starts_extra() -> None:
                 if not provided & wanted:
                     missing[f"{source.name}: {module}"] = sorted(provided)
     assert not missing, f"not in .[{extra.group(1)}]: {missing}"
+
+
+def test_the_architecture_doc_names_only_files_that_exist() -> None:
+    """docs/architecture.md tells contributors where things are: a file that moved must be moved there too."""
+    doc = (ROOT / "docs" / "architecture.md").read_text("utf-8")
+    viewer = ROOT / "viewer" / "aitrace_viewer"
+    homes = [ROOT, ROOT / "viewer", viewer, viewer / "static" / "js"]
+    packages = ("aitrace_core", "aitrace_langchain", "viewer", "aitrace_demo", "tests")
+    folders = [ROOT / name for name in packages]
+    named = set(re.findall(r"[\w./*<>-]+\.(?:py|js|md|json|toml)\b", doc))
+    assert {"aitrace_core/_runtime.py", "tree.js", "docs/schema.md"} <= named, "the scan found the paths"
+    missing = []
+    for name in sorted(named):
+        pattern = re.sub(r"<[^>]+>", "*", name)
+        if "/" in pattern:
+            found = any(list(home.glob(pattern)) for home in homes)
+        else:
+            found = (ROOT / pattern).exists() or any(next(folder.rglob(pattern), None) for folder in folders)
+        if not found:
+            missing.append(name)
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
