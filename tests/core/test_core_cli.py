@@ -63,3 +63,16 @@ def test_a_command_that_cannot_be_imported_says_why(tmp_path: Path) -> None:
     result = _aitrace(folder, "hello")
     assert result.returncode == 1
     assert "this command cannot be loaded: cannot import name 'no_such_name'" in result.stderr
+
+
+def test_listing_the_commands_imports_no_framework() -> None:
+    """``aitrace --help`` stays quick: registered commands load their heavy packages only when they run."""
+    code = (
+        "import sys\nfrom aitrace_core.cli import main\n"
+        "main(['--help'], standalone_mode=False)\n"
+        "heavy = {'langchain_core', 'langgraph', 'litestar', 'sqlalchemy', 'uvicorn', 'alembic'}\n"
+        "print('loaded:', sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "  demo " in out.stdout
+    assert "loaded: []" in out.stdout, out.stdout[-300:]
