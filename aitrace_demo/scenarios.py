@@ -72,6 +72,7 @@ def run_router(handler: AITraceHandler | None = None) -> list[str]:
 
 
 def run_rag(handler: AITraceHandler | None = None) -> list[str]:
+    """One question through retrieve → generate."""
     graph = build_rag()
     with span("demo: rag", kind="function") as request:
         graph.invoke(
@@ -132,7 +133,6 @@ def run_failing_node(handler: AITraceHandler | None = None) -> list[str]:
         except ConnectionError as exc:
             log.error("checkout failed, answering 502", order_id="A-1001", reason=str(exc))
     return [request.trace_id]
-
 
 
 @dataclass(frozen=True)
