@@ -76,7 +76,8 @@ def test_a_token_in_the_query_becomes_an_httponly_strict_cookie(token_client: An
     assert token_client.get("/api/health?token=wrong", follow_redirects=False).status_code == 200
     token_client.cookies.clear()
     bearer = {"authorization": f"Bearer {TOKEN}"}
-    assert token_client.get("/api/health?token=wrong", headers=bearer, follow_redirects=False).status_code == 200
+    with_header = token_client.get("/api/health?token=wrong", headers=bearer, follow_redirects=False)
+    assert with_header.status_code == 200
     token_client.cookies.clear()
     assert token_client.get("/api/health?token=wrong", follow_redirects=False).status_code == 401
 
