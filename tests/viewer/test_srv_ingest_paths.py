@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import threading
@@ -16,17 +17,23 @@ from aitrace_viewer.store._engine import sqlite_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-_STANDARD = {
-    "timestamp",
-    "level",
-    "logger",
-    "service",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "seq",
-    "duration_ms",
-}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _not_searched() -> set[str]:
+    """The fields search does not look at, as the docs state them: the fields every record has (the table in
+    docs/schema.md) except ``event``, and what docs/api.md's search entry adds in its "not searched" list."""
+    schema = (ROOT / "docs" / "schema.md").read_text("utf-8")
+    table = schema.split("## Fields every record has", 1)[1].split("\n## ", 1)[0]
+    every_record = set(re.findall(r"^\| `([^`]+)` \|", table, re.M))
+    assert {"timestamp", "event", "trace_id", "span_id", "seq"} <= every_record, every_record
+    api = " ".join((ROOT / "docs" / "api.md").read_text("utf-8").split())
+    listed = re.search(r"\(not searched: ([^;]*)\);", api)
+    assert listed, "docs/api.md no longer says which fields search leaves out"
+    return (every_record - {"event"}) | set(re.findall(r"`([^`]+)`", listed.group(1)))
+
+
+_STANDARD = _not_searched()
 
 
 def _reference_collect(value: Any, out: list[str], budget: list[int], depth: int = 0) -> None:
