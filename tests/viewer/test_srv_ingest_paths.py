@@ -11,11 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aitrace_viewer.store import Store
 from aitrace_viewer.store._derive import MAX_SEARCH_CHARS, _parse_ts, parse_ts, search_text
 from aitrace_viewer.store._engine import sqlite_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from aitrace_core import record_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,6 +112,28 @@ def test_parse_ts_shortcut_agrees_with_fromisoformat(text: str) -> None:
 def test_parse_ts_of_the_shipper_form() -> None:
     at = datetime(2026, 11, 24, 12, 0, 1, 123456, tzinfo=timezone.utc)
     assert parse_ts("2026-11-24T12:00:01.123456Z") == int(at.timestamp()) * 1_000_000 + 123456
+
+
+@pytest.mark.parametrize(
+    ("text", "offset_minutes", "micro"),
+    [
+        ("2026-11-24T12:00:01Z", 0, 0),
+        ("2026-11-24T12:00:01.1Z", 0, 100_000),
+        ("2026-11-24T12:00:01.12345Z", 0, 123_450),
+        ("2026-11-24T12:00:01.123456789Z", 0, 123_456),
+        ("2026-11-24T12:00:01+02:00", 120, 0),
+        ("2026-11-24T12:00:01.5-11:30", -690, 500_000),
+        ("2026-11-24T12:00:01.123456789+02:00", 120, 123_456),
+    ],
+)
+def test_parse_ts_reads_every_timestamp_the_schema_allows(
+    text: str, offset_minutes: int, micro: int
+) -> None:
+    """On every supported Python: before 3.11 ``datetime.fromisoformat`` takes no ``Z`` and no 1–9 digits."""
+    at = datetime(2026, 11, 24, 12, 0, 1, tzinfo=timezone.utc)
+    expected = (int(at.timestamp()) - offset_minutes * 60) * 1_000_000 + micro
+    assert re.fullmatch(record_schema()["properties"]["timestamp"]["pattern"], text)
+    assert parse_ts(text) == expected
 
 
 def _batch(n: int) -> tuple[list[dict[str, Any]], list[str]]:
