@@ -152,7 +152,7 @@ def main(calls: int = 20_000, repeat: int = 5) -> list[tuple[str, float]]:
     print(f"{'case':32} {'µs/call':>9} {'× id-only+3':>12}")
     for name, us in rows:
         print(f"{name:32} {us:9.2f} {us / base:12.2f}")
-    print("(× id-only+3: the same work as aitrace — an id-only span, three JSON lines — done by hand; the two")
+    print("(× id-only+3: the same work as aitrace (an id-only span, three JSON lines) done by hand; the two")
     print(" 'otel span' rows record a full SDK span, which aitrace does not, and are shown for reference)")
     print(f"(calls={calls}, best of {repeat}; records written={stats.get('written')}, "
           f"dropped={stats.get('dropped_queue_full')}; Python {sys.version.split()[0]})")
