@@ -267,9 +267,9 @@ def main() -> None:
         )
     )
     print(
-        "\nSQLite: the server and both raw baselines checkpoint the WAL alike, from a background connection"
-        " after each commit\n(automatic checkpoint off), so no commit pays a checkpoint. PostgreSQL: the server"
-        " loads by COPY + INSERT … SELECT,\nthe baseline by executemany."
+        "\nSQLite: the server and both raw baselines checkpoint the WAL alike, from a background"
+        " connection after each commit\n(automatic checkpoint off), so no commit pays a checkpoint."
+        " PostgreSQL: the server loads by COPY + INSERT … SELECT,\nthe baseline by executemany."
     )
 
 
