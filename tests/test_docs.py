@@ -100,11 +100,26 @@ def _requirement_names(extra: str, pyproject: dict[str, object]) -> set[str]:
     return names
 
 
+def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level module → the distributions that install it. ``packages_distributions`` before Python 3.11
+    reads only ``top_level.txt``, which most wheels (LangChain's, LangGraph's) no longer ship: there the
+    modules are also read from each distribution's file list, as 3.11 does."""
+    from importlib.metadata import distributions, packages_distributions
+
+    found: dict[str, list[str]] = {k: list(v) for k, v in packages_distributions().items()}
+    if sys.version_info < (3, 11):
+        for dist in distributions():
+            for path in dist.files or ():
+                top = path.parts[0] if len(path.parts) > 1 else path.name.removesuffix(".py")
+                if top.isidentifier() and dist.metadata["Name"] not in found.setdefault(top, []):
+                    found[top].append(dist.metadata["Name"])
+    return found
+
+
 def test_the_demo_needs_nothing_beyond_the_quick_starts_extra() -> None:
     """The quick start installs ``.[all]`` (CI installs ``.[dev]``, which hides a missing requirement): every
     third-party module the demo imports must come from a distribution that ``all`` names."""
     import ast
-    from importlib.metadata import packages_distributions
 
     try:
         import tomllib
@@ -114,7 +129,7 @@ def test_the_demo_needs_nothing_beyond_the_quick_starts_extra() -> None:
     extra = re.search(r"-e '\.\[(\w+)\]'", _quick_start_commands()[0])
     assert extra, "the demo command installs no extra"
     wanted = _requirement_names(extra.group(1), tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8")))
-    dists = packages_distributions()
+    dists = _packages_distributions()
     ours = {"aitrace_core", "aitrace_langchain", "aitrace_viewer", "aitrace_demo"}
     missing = {}
     for source in sorted((ROOT / "aitrace_demo").glob("*.py")):

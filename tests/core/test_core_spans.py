@@ -104,6 +104,10 @@ async def test_concurrent_tasks_keep_separate_traces(records: CapturedRecords) -
                 await leaf(task, i)
 
     await asyncio.gather(*(root(t) for t in range(6)))
+    # every line written inside the tasks arrives, once
+    assert sorted((r["task"], r["i"]) for r in records.events("leaf log")) == [
+        (t, i) for t in range(6) for i in range(5)
+    ]
     spans = records.spans()
     roots = records.by_name("root")
     assert len(roots) == 6
@@ -133,6 +137,7 @@ def test_threads_keep_separate_traces(records: CapturedRecords) -> None:
         t.join()
     spans = records.spans()
     assert len(records.by_name("worker")) == 4
+    assert sorted(r["n"] for r in records.events("from thread")) == [0, 1, 2, 3]  # one line per thread
     for rec in records.events("from thread"):
         inner = spans[rec["span_id"]]
         assert inner.start["n"] == rec["n"]  # type: ignore[index]

@@ -20,11 +20,17 @@ from aitrace_langchain.testing import FakeChatModel, tool_call
 
 log = get_logger("tests.app")
 
-#: Before Python 3.11 asyncio cannot hand a run's config to the tasks it starts, so LangChain loses the
-#: callbacks of a model or chain awaited inside an async node (and ``interrupt()`` there fails) unless the
-#: config is passed explicitly; ``instrument()`` still traces those runs (see test_lc_llm_privacy_global).
-needs_async_config = pytest.mark.skipif(
-    sys.version_info < (3, 11), reason="LangChain propagates config into asyncio tasks only on Python >= 3.11"
+#: Before Python 3.11 asyncio cannot run a task in a given context, so LangChain loses the config of a model
+#: or chain awaited inside an async node (its callbacks: the run is not traced; ``interrupt()`` there raises
+#: "Called get_config outside of a runnable context") unless the node passes its config on explicitly;
+#: ``instrument()`` still traces those runs (see test_lc_llm_privacy_global). These cases still run on 3.10,
+#: as expected failures of exactly that kind: strict, so one that starts passing there fails the suite (drop
+#: the mark), and any other exception is a plain failure.
+needs_async_config = pytest.mark.xfail(
+    sys.version_info < (3, 11),
+    reason="Python 3.10: asyncio cannot hand a run's config to the tasks LangChain starts (needs 3.11)",
+    raises=(AssertionError, RuntimeError),
+    strict=True,
 )
 
 

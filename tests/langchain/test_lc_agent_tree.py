@@ -197,7 +197,6 @@ def test_graph_inside_auto_span_is_one_trace_and_the_caller_is_current_again(
     assert log_events(req) == ["after the graph"]
 
 
-@needs_async_config
 async def test_async_graph_inside_auto_span_leaves_no_stale_span(
     records: CapturedRecords, detach_errors: list[logging.LogRecord]
 ) -> None:
@@ -215,7 +214,6 @@ async def test_async_graph_inside_auto_span_leaves_no_stale_span(
     assert len({r["trace_id"] for r in records}) == 1
 
 
-@needs_async_config
 async def test_200_concurrent_ainvokes_do_not_mix_trees(records: CapturedRecords) -> None:
     handler = AITraceHandler()
     agent = react_agent()

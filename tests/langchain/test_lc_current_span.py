@@ -128,7 +128,6 @@ async def test_caller_logs_between_stream_chunks_stay_on_the_caller(
     assert handler.open_runs == 0
 
 
-@needs_async_config
 async def test_caller_logs_between_astream_events_stay_on_the_caller(
     records: CapturedRecords, detach_errors: list[logging.LogRecord]
 ) -> None:
@@ -161,7 +160,7 @@ def test_stream_outside_any_span_leaves_the_callers_lines_out_of_the_graph(recor
     assert all(r["trace_id"] != graph_trace for r in between)
 
 
-@pytest.mark.parametrize("mode", ["sync", pytest.param("async", marks=needs_async_config)])
+@pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_node_logs_between_a_models_stream_chunks_stay_on_the_node(
     records: CapturedRecords, detach_errors: list[logging.LogRecord], mode: str
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from lc_helpers import assert_all_closed
 
 import aitrace_demo as demo
-from aitrace_core.testing import CapturedRecords
+from aitrace_core.testing import CapturedRecords, capture_records
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("lc_*.py"))
 
@@ -56,7 +57,8 @@ def test_example_main_writes_closed_trees(
 
 def test_example_runs_as_a_script(tmp_path: Path) -> None:
     out = tmp_path / "react.jsonl"
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {**os.environ, "HOME": str(tmp_path)}  # the caller's environment (PYTHONDONTWRITEBYTECODE, …)
+    env.pop("OPENAI_API_KEY", None)  # offline: the fake model
     subprocess.run(
         [sys.executable, str(EXAMPLES[0].parent / "lc_react_agent.py"), str(out)],
         check=True,
@@ -71,9 +73,16 @@ def test_example_runs_as_a_script(tmp_path: Path) -> None:
     }
 
 
+def _graphs(records: CapturedRecords) -> set[str]:
+    return {r["span_name"] for r in records if r["event"] == "span_start" and r.get("span_kind") == "graph"}
+
+
 def test_demo_run_all_covers_every_scenario(records: CapturedRecords) -> None:
     trace_ids = demo.run_all()
-    assert len(trace_ids) == len(set(trace_ids)) == 11
+    assert len(trace_ids) == len(set(trace_ids))
+    assert set(trace_ids) == {r["trace_id"] for r in records}  # every trace it wrote, and only those
+    roots = [v for v in records.spans().values() if v.start is not None and v.parent_span_id is None]
+    assert sorted(v.start["trace_id"] for v in roots) == sorted(trace_ids)  # type: ignore[index]
     assert_all_closed(records)
     statuses = {(r["span_name"], r["status"]) for r in records if r["event"] == "span_end"}
     assert ("approval", "interrupted") in statuses
@@ -81,3 +90,9 @@ def test_demo_run_all_covers_every_scenario(records: CapturedRecords) -> None:
     assert {"retriever", "tool", "llm", "edge", "graph", "node"} <= {
         r.get("span_kind") for r in records if r["event"] == "span_start"
     }
+    # every graph an example runs is among the demo's: the demo is every scenario
+    shown = _graphs(records)
+    with capture_records() as by_examples:
+        for path in EXAMPLES:
+            _load(path).main()
+    assert _graphs(by_examples) <= shown

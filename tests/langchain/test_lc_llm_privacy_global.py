@@ -145,11 +145,15 @@ def test_custom_redaction_patterns_and_keys(records: CapturedRecords) -> None:
     g = StateGraph(NumState)
     g.add_node("a", lambda s: {"x": 1})
     g.add_edge(START, "a")
-    state: Any = {"x": 0, "ssn": "secret"}
+    state: Any = {"x": 0, "ssn": "plain-ssn-value", "note": "kept"}
     g.compile(name="keys").invoke(state, {"callbacks": [handler]})
     text = "\n".join(map(str, records))
     assert "123-45-6789" not in text
     assert "my number is [REDACTED]" in text
+    assert "plain-ssn-value" not in text  # the custom key hides its value wherever it appears
+    graph_input = records.one("keys").start["input"]  # type: ignore[index]
+    assert graph_input["ssn"] == "[REDACTED]"
+    assert graph_input["note"] == "kept"  # other keys are untouched
 
 
 def test_hide_inputs_and_outputs(records: CapturedRecords) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import gc
 import logging
 from typing import Any
@@ -10,7 +11,7 @@ from uuid import uuid4
 import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.graph import START, StateGraph
-from lc_helpers import NumState, assert_all_closed, react_agent
+from lc_helpers import NumState, assert_all_closed, react_agent, tree
 
 import aitrace_core
 from aitrace_core.testing import CapturedRecords
@@ -26,12 +27,29 @@ class _Exploding:
         raise RuntimeError("mapper bug")
 
 
+class _FailsOnToolInputs:
+    """The handler's own shaper, except that shaping a tool's arguments raises (an odd input type)."""
+
+    def __init__(self, shaper: Any) -> None:
+        self._shaper = shaper
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._shaper, name)
+
+    def value(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"a", "b"}:
+            raise RuntimeError("mapper bug")
+        return self._shaper.value(value, *args, **kwargs)
+
+
+@pytest.mark.parametrize("failing", ["everything", "tool inputs"])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_handler_failures_never_reach_the_application(
-    records: CapturedRecords, caplog: pytest.LogCaptureFixture, mode: str
+    records: CapturedRecords, caplog: pytest.LogCaptureFixture, mode: str, failing: str
 ) -> None:
     handler = AITraceHandler()
-    handler.shaper = _Exploding()  # type: ignore[assignment]
+    shaper = _Exploding() if failing == "everything" else _FailsOnToolInputs(handler.shaper)
+    handler.shaper = shaper  # type: ignore[assignment]
     agent = react_agent()
     inp = {"messages": [HumanMessage("hi")]}
     caplog.set_level(logging.WARNING, logger="aitrace.langchain")
@@ -46,7 +64,16 @@ async def test_handler_failures_never_reach_the_application(
     warnings = [r for r in caplog.records if r.name == "aitrace.langchain"]
     assert len(warnings) == 1  # rate-limited: one warning for many failures
     assert "failed" in warnings[0].getMessage()
-    assert_all_closed(records)  # whatever was written is still well-formed
+    assert handler.open_runs == 0
+    # the application's own lines are written whatever the handler does
+    assert len(records.events("adding")) == len(records.events("multiplying")) == 2
+    if failing == "tool inputs":
+        # the rest of each run is traced, and every span it started is closed
+        roots = records.by_name("calc_agent")
+        assert len(roots) == 2
+        assert all(root.status == "ok" for root in roots)
+        assert len(records.by_name("model")) == 4, tree(records)  # the agent's model node, twice a run
+    assert_all_closed(records)  # whatever was written is well-formed
 
 
 def test_maps_are_empty_after_many_runs(records: CapturedRecords) -> None:
@@ -62,21 +89,55 @@ def test_maps_are_empty_after_many_runs(records: CapturedRecords) -> None:
     assert len(records.by_name("tiny")) == 300
 
 
-def test_no_reference_to_finished_runs_survives(records: CapturedRecords) -> None:
-    """Spans of finished runs are not kept alive by the handler (memory stays flat in long-running apps)."""
-    import weakref
+class _FailsOnToolOutputs(_FailsOnToolInputs):
+    """The handler's own shaper, except that shaping a tool's result ("3", "12") raises."""
 
-    from opentelemetry.sdk.trace import Span
+    def value(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if value in ("3", "12"):
+            raise RuntimeError("mapper bug")
+        return self._shaper.value(value, *args, **kwargs)
 
+
+@pytest.mark.xfail(
+    reason="a failure while shaping a run's output leaves its span open for good (span_start, no span_end): "
+    "issue 11, 'each field extractor guarded on its own'",
+    strict=True,
+)
+def test_a_failing_output_costs_the_output_not_the_span_end(records: CapturedRecords) -> None:
     handler = AITraceHandler()
-    react_agent().invoke({"messages": [HumanMessage("hi")]}, {"callbacks": [handler]})
-    gc.collect()
-    alive = [o for o in gc.get_objects() if isinstance(o, Span) and o.name == "calc_agent"]
-    refs = [weakref.ref(o) for o in alive]
-    del alive
-    gc.collect()
+    handler.shaper = _FailsOnToolOutputs(handler.shaper)  # type: ignore[assignment]
+    out = react_agent().invoke({"messages": [HumanMessage("hi")]}, {"callbacks": [handler]})
+    assert out["messages"][-1].content == "The sum is 3 and the product is 12."
     assert handler.open_runs == 0
-    assert all(r() is None for r in refs)
+    assert_all_closed(records)
+    assert {v.status for v in records.spans().values() if v.name} == {"ok"}
+
+
+def _tracing_objects() -> collections.Counter[str]:
+    """Live objects of aitrace's and OpenTelemetry's classes (spans, proxies, runs, handles), by type."""
+    gc.collect()
+    return collections.Counter(
+        f"{module}.{t.__qualname__}"
+        for t in map(type, gc.get_objects())
+        if isinstance(module := t.__dict__.get("__module__"), str)
+        and module.startswith(("aitrace_core", "aitrace_langchain", "opentelemetry"))
+    )
+
+
+def test_no_reference_to_finished_runs_survives(records: CapturedRecords) -> None:
+    """Finished runs leave nothing behind (spans, proxies, run state): memory stays flat in long-running
+    apps. A real agent, so that LangChain's own context copies are part of it."""
+    handler = AITraceHandler()
+    agent = react_agent()
+    for _ in range(2):  # warm-up: first-use caches
+        agent.invoke({"messages": [HumanMessage("hi")]}, {"callbacks": [handler]})
+    before = _tracing_objects()
+    for _ in range(20):
+        agent.invoke({"messages": [HumanMessage("hi")]}, {"callbacks": [handler]})
+    grown = {name: n - before[name] for name, n in _tracing_objects().items() if n - before[name] >= 20}
+    assert handler.open_runs == 0
+    assert len(records.by_name("calc_agent")) == 22
+    assert not grown, f"kept per run: {grown}"
 
 
 def test_unknown_run_ids_are_ignored(records: CapturedRecords) -> None:

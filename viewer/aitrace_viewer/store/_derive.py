@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from operator import attrgetter
@@ -29,15 +30,21 @@ def _whole_second(head: str) -> int:
     return _parse_ts(head + "Z")
 
 
+#: The record schema's timestamp (RFC 3339): read here rather than by ``fromisoformat`` alone, which before
+#: Python 3.11 takes neither ``Z`` nor fractions other than 3 or 6 digits.
+_RFC3339 = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
 def _parse_ts(text: str) -> int:
-    try:
+    match = _RFC3339.fullmatch(text)
+    if match is None:  # another ISO 8601 form: as this Python reads it
         parsed = datetime.fromisoformat(text)
-    except ValueError:
-        # more than 6 fraction digits: keep microseconds
-        head, _, rest = text.partition(".")
-        digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits) :]
-        parsed = datetime.fromisoformat(f"{head}.{digits[:6].ljust(6, '0')}{zone}")
+    else:
+        head, fraction, zone = match.groups()
+        zone = "+00:00" if zone is None or zone in "Zz" else zone
+        parsed = datetime.fromisoformat(f"{head}.{(fraction or '')[:6].ljust(6, '0')}{zone}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     delta = parsed - _EPOCH
