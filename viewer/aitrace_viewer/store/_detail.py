@@ -49,9 +49,16 @@ _SPAN_SELECT = (
     "has_end",
 )
 _SPANS_SQL = f"SELECT {', '.join(_SPAN_SELECT)} FROM spans WHERE trace_id = {{p}} ORDER BY start_us, span_id"
-(_ID, _PARENT, _NAME, _KIND, _START, _END, _DURATION, _STATUS, _COUNT, _HAS_END) = (
-    _SPAN_SELECT.index(name) for name in _SPAN_SELECT
-)
+_ID = _SPAN_SELECT.index("span_id")
+_PARENT = _SPAN_SELECT.index("parent_span_id")
+_NAME = _SPAN_SELECT.index("name")
+_KIND = _SPAN_SELECT.index("kind")
+_START = _SPAN_SELECT.index("start_us")
+_END = _SPAN_SELECT.index("end_us")
+_DURATION = _SPAN_SELECT.index("duration_ms")
+_STATUS = _SPAN_SELECT.index("status")
+_COUNT = _SPAN_SELECT.index("record_count")
+_HAS_END = _SPAN_SELECT.index("has_end")
 
 
 def _placeholder(pg: bool) -> str:
@@ -59,7 +66,7 @@ def _placeholder(pg: bool) -> str:
 
 
 def _summary(cursor: Any, p: str, trace_id: str) -> TraceRow | None:
-    """The trace's summary row, None when there is no such trace (or only its placeholder row)."""
+    """The trace's summary row; None when there is no such trace, or no start time for it yet."""
     cursor.execute(f"SELECT {SUMMARY_SELECT} FROM traces WHERE trace_id = {p}", (trace_id,))
     row = cursor.fetchone()
     if row is None:
@@ -136,7 +143,7 @@ def trace_tree_json(reader: Engine, pg: bool, trace_id: str) -> bytes | None:
         cursor = dbapi.cursor()
         try:
             summary = _summary(cursor, p, trace_id)
-            if summary is None or summary.start_us is None:
+            if summary is None or summary.start_us is None:  # (the second test: for the type checker)
                 return None
             t0_us = int(summary.start_us)
             cursor.execute(TREE_SPAN_SQL.format(p=p), (t0_us, t0_us, t0_us, trace_id))

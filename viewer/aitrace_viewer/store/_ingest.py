@@ -47,18 +47,8 @@ def record_row(record: dict[str, Any], raw: str, ts_us: int) -> tuple[Any, ...]:
     )
 
 
-if RECORD_COLUMNS != (
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "ts_us",
-    "seq",
-    "level",
-    "logger",
-    "event",
-    "service",
-    "raw",
-):  # record_row builds its tuple in this order
+_ROW_ORDER = "trace_id span_id parent_span_id ts_us seq level logger event service raw"
+if tuple(_ROW_ORDER.split()) != RECORD_COLUMNS:  # the order record_row builds its tuple in
     raise ImportError("records' columns changed: update record_row")
 
 

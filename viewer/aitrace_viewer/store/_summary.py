@@ -15,7 +15,7 @@ from ._tables import column_names, traces
 __all__ = ["PgSummaryCursor", "SqliteSummaryCursor", "SummaryCursor", "summarise"]
 
 CHUNK = 500
-"""Trace ids per statement (SQLite allows 32,766 parameters; a few hundred keep each statement short)."""
+"""Trace ids per summary query (an SQLite built before 3.32 takes at most 999 parameters in a statement)."""
 
 
 class SummaryCursor(abc.ABC):
