@@ -63,15 +63,16 @@ def search(reader: Engine, pg: bool, q: str, limit: int) -> list[dict[str, Any]]
         sql, params = _SQLITE_SEARCH, {"q": match, "limit": limit}
     with reader.connect() as conn:
         rows = conn.execute(text(sql), params).all()
+    # (unpacked into names: reading an SQLAlchemy Row's columns by attribute costs several times more)
     return [
         {
-            "trace_id": row.trace_id,
-            "span_id": row.span_id,
-            "timestamp": format_ts(row.ts_us),
-            "event": row.event,
-            "snippet": _snippet(json.loads(row.raw), q) if pg else row.snippet,
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "timestamp": format_ts(ts_us),
+            "event": event,
+            "snippet": _snippet(json.loads(raw_or_snippet), q) if pg else raw_or_snippet,
         }
-        for row in rows
+        for trace_id, span_id, ts_us, event, raw_or_snippet in rows
     ]
 
 

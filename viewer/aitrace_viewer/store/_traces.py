@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -68,28 +69,51 @@ class TraceRow(NamedTuple):
 SUMMARY_SELECT = ", ".join(TraceRow._fields)
 
 
-def summary_from_row(row: TraceRow) -> dict[str, Any]:
-    """A trace's summary as the API shows it."""
-    running = row.status == "running"  # (rows written before running traces had no duration carry one)
+def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A trace's summary as the API shows it, from the :class:`TraceRow` columns (a TraceRow or a row of
+    ``SUMMARY_SELECT``: unpacked into the same names at once, the cheapest way to read 50 rows of 20)."""
+    (
+        trace_id,
+        _root_span_id,
+        root_name,
+        root_kind,
+        service,
+        start_us,
+        end_us,
+        _last_us,
+        duration_ms,
+        span_count,
+        record_count,
+        error_count,
+        status,
+        input_tokens,
+        output_tokens,
+        total_tokens,
+        cost_usd,
+        model,
+        thread_id,
+        incomplete,
+    ) = row
+    running = status == "running"  # (rows written before running traces had no duration carry one)
     return {
-        "trace_id": row.trace_id,
-        "root_name": row.root_name,
-        "root_kind": row.root_kind,
-        "service": row.service,
-        "start": format_ts(row.start_us),
-        "end": None if running else format_ts(row.end_us),
-        "duration_ms": None if running else row.duration_ms,
-        "span_count": row.span_count,
-        "record_count": row.record_count,
-        "error_count": row.error_count,
-        "status": row.status,
-        "input_tokens": row.input_tokens,
-        "output_tokens": row.output_tokens,
-        "total_tokens": row.total_tokens,
-        "cost_usd": row.cost_usd,
-        "model": row.model,
-        "thread_id": row.thread_id,
-        "incomplete": bool(row.incomplete),
+        "trace_id": trace_id,
+        "root_name": root_name,
+        "root_kind": root_kind,
+        "service": service,
+        "start": format_ts(start_us),
+        "end": None if running else format_ts(end_us),
+        "duration_ms": None if running else duration_ms,
+        "span_count": span_count,
+        "record_count": record_count,
+        "error_count": error_count,
+        "status": status,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": total_tokens,
+        "cost_usd": cost_usd,
+        "model": model,
+        "thread_id": thread_id,
+        "incomplete": bool(incomplete),
     }
 
 
@@ -162,12 +186,11 @@ def list_traces(
     )
     params["limit"] = limit + 1
     with reader.connect() as conn:
-        # (named tuples: reading a column of an SQLAlchemy Row by attribute costs several times more)
-        rows = [TraceRow._make(row) for row in conn.execute(text(sql), params)]
+        rows = conn.execute(text(sql), params).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        last = rows[-1]
+        last = TraceRow._make(rows[-1])
         assert last.start_us is not None  # (the query excludes rows without one)
         next_cursor = encode_cursor(last.start_us, last.trace_id)
     return [summary_from_row(r) for r in rows], next_cursor
@@ -184,4 +207,4 @@ def changes_since(reader: Engine, updated_us: int, limit: int) -> list[tuple[int
     """Trace summaries changed after ``updated_us`` (for the event stream), oldest change first."""
     with reader.connect() as conn:
         rows = conn.execute(text(_CHANGES), {"u": updated_us, "limit": limit}).all()
-    return [(int(r[_UPDATED]), summary_from_row(TraceRow._make(r[:_UPDATED]))) for r in rows]
+    return [(int(r[_UPDATED]), summary_from_row(r[:_UPDATED])) for r in rows]
