@@ -18,8 +18,8 @@ BUSY_TIMEOUT_MS = 30_000
 MIGRATION_LOCK_ID = 74211
 """PostgreSQL advisory lock key held while migrating, so that workers starting at once migrate one at a time.
 
-Any 64-bit number works as long as every aitrace process uses the same one (it is not a row or table id); this
-one is arbitrary and fixed forever, since a server of another version may be migrating the same database.
+An advisory lock is named by any 64-bit number the applications sharing a database agree on; this one is
+arbitrary. It must never change: servers of two versions starting on one database must wait for each other.
 """
 
 
