@@ -2,8 +2,10 @@
 
     python benchmarks/bench_ingest.py --records 100000 [--pg-url postgresql://…] [--no-pg]
 
-Two raw baselines, one transaction per 1,000 records, the same pragmas and indexes (the schema is made by the
-server's own migrations), rows computed before the clock starts, no parsing, validation or summarising:
+Two raw baselines, one transaction per 1,000 records, the same pragmas, tables and indexes (on SQLite built
+from the store's own schema, store/_tables.py, which a test holds equal to what the migrations make; on
+PostgreSQL made by the migrations), rows computed before the clock starts, no parsing, validation or
+summarising:
 
 - "every row": what the server ends up writing for the batch: the records (and their index), the full-text
   rows, the span and trace summary rows as they finally are (each inserted once, by the batch that first
@@ -34,24 +36,19 @@ import httpx
 from _common import jsonl, make_records, postgres, server_process, table
 from aitrace_viewer.store import Store, parse_ts
 from aitrace_viewer.store._derive import search_text
+from aitrace_viewer.store._ingest import RECORD_COLUMNS, record_row
+from aitrace_viewer.store._tables import FULL_TEXT_TABLE, column_names, create_ddl, spans, traces
+from sqlalchemy.dialects import sqlite
 
 BATCH = 1000
 
 
-_SPAN_COLS = (
-    "trace_id, span_id, parent_span_id, name, kind, service, start_us, last_us, end_us, duration_ms, "
-    "status, record_count, has_start, has_end, incomplete, input_tokens, output_tokens, total_tokens, "
-    "cost_usd, model, thread_id"
-)
-_TRACE_COLS = (
-    "trace_id, root_span_id, root_name, root_kind, service, start_us, end_us, last_us, duration_ms, "
-    "span_count, record_count, error_count, status, input_tokens, output_tokens, total_tokens, cost_usd, "
-    "model, thread_id, incomplete, updated_us"
-)
+_SPAN_COLS = ", ".join(column_names(spans))
+_TRACE_COLS = ", ".join(column_names(traces))
 _INSERT_SPAN = f"INSERT INTO spans ({_SPAN_COLS}) VALUES ({{}})"
 _INSERT_TRACE = f"INSERT INTO traces ({_TRACE_COLS}) VALUES ({{}})"
 _INSERT_BATCH = "INSERT INTO ingest_batches (batch_id, received_us, records) VALUES ({})"
-_RECORD_COLS = "trace_id, span_id, parent_span_id, ts_us, seq, level, logger, event, service, raw"
+_RECORD_COLS = ", ".join(RECORD_COLUMNS)  # in record_row's order
 
 
 @dataclass
@@ -90,20 +87,8 @@ def batches_of(records: list[dict[str, Any]]) -> list[Batch]:
     for i in range(0, len(records), BATCH):
         batch = Batch(batch=(f"b{i // BATCH}", 0, min(BATCH, len(records) - i)))
         for r in records[i : i + BATCH]:
-            batch.records.append(
-                (
-                    r["trace_id"],
-                    r["span_id"],
-                    r.get("parent_span_id"),
-                    parse_ts(r["timestamp"]),
-                    r.get("seq"),
-                    r["level"],
-                    r["logger"],
-                    r["event"],
-                    r["service"],
-                    json.dumps(r, separators=(",", ":")),
-                )
-            )
+            raw = json.dumps(r, separators=(",", ":"))
+            batch.records.append(record_row(r, raw, parse_ts(r["timestamp"])))
             batch.bodies.append(search_text(r))
             key = (r["trace_id"], r["span_id"])
             if key not in seen_spans:
@@ -151,10 +136,11 @@ class BackgroundCheckpoint:
 
 
 def raw_sqlite(batches: list[Batch], path: Path, every_row: bool) -> float:
-    Store(f"sqlite:///{path}").close()  # the same schema and indexes, created by the migrations
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    for statement in create_ddl(sqlite.dialect()):  # the store's tables, indexes and full-text table
+        db.execute(statement)
     db.execute("PRAGMA wal_autocheckpoint=0")  # as the server's writer: no checkpoint on the commit path
     checkpoint = BackgroundCheckpoint(path)
     started = time.perf_counter()
@@ -168,7 +154,7 @@ def raw_sqlite(batches: list[Batch], path: Path, every_row: bool) -> float:
             [(next_id + j, *row) for j, row in enumerate(batch.records)],
         )
         db.executemany(
-            "INSERT INTO records_fts (rowid, body) VALUES (?, ?)",
+            f"INSERT INTO {FULL_TEXT_TABLE} (rowid, body) VALUES (?, ?)",
             [(next_id + j, body) for j, body in enumerate(batch.bodies)],
         )
         if every_row:

@@ -1,8 +1,9 @@
-"""Store details: timestamps, the server's own pruning, and the one-writer SQLite set-up."""
+"""Store details: timestamps, the server's pruning, the one-writer SQLite set-up, a file that won't open."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from aitrace_viewer.store import Store, format_ts, parse_ts
 from conftest import BASE_URL, rec, wait_for
 from litestar.testing import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 
 @pytest.mark.parametrize(
@@ -80,3 +82,18 @@ def test_the_trace_of_a_lone_log_line(client: Any) -> None:
     assert summary["status"] == "ok"
     assert summary["record_count"] == 1
     assert summary["incomplete"] is False
+
+
+def test_a_database_that_cannot_open_raises_and_leaves_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open fails in the caller, with nothing started: no checkpoint thread, no traceback from one."""
+    thread_errors: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    folder = tmp_path / "a-folder.db"  # SQLite cannot open a folder as its database file
+    folder.mkdir()
+    before = set(threading.enumerate())
+    with pytest.raises(OperationalError, match="unable to open database file"):
+        Store(f"sqlite:///{folder}")
+    assert [t.name for t in set(threading.enumerate()) - before] == []
+    assert thread_errors == []  # (a thread that ended already had to report through the hook)

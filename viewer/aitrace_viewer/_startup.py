@@ -54,14 +54,9 @@ def open_store(settings: ViewerSettings) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
     from .store import Store
-    from .store._engine import sqlite_file
 
     url = make_url(settings.db)
     try:
-        file = sqlite_file(settings.db)
-        if file is not None:  # open the file once first: the store's helper threads assume it opens
-            Path(file).parent.mkdir(parents=True, exist_ok=True)
-            sqlite3.connect(file).close()
         return Store(settings.db)
     except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
         if url.get_backend_name() == "sqlite":

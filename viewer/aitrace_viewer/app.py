@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import importlib
 import importlib.util
@@ -78,20 +79,16 @@ def _paths(handlers: list[Any]) -> set[str]:
     return out
 
 
-_heap = {"frozen": False}
-
-
+@functools.cache  # once per process: later calls return at once
 def _freeze_startup_heap() -> None:
-    """Once per process, at start-up: take the objects alive by now out of the cyclic GC's reach.
+    """At start-up: take the objects alive by now out of the cyclic GC's reach.
 
     An ingest batch allocates (and soon frees) thousands of dicts that live long enough to reach the oldest
     generation, so full collections run every few batches, and each one walked the whole long-lived heap of
     the app and its libraries (~15% of ingest time). Frozen objects are never scanned by the cyclic GC; they
     live as long as the app anyway.
     """
-    if not _heap["frozen"]:
-        _heap["frozen"] = True
-        gc.freeze()
+    gc.freeze()
 
 
 def create_app(settings: ViewerSettings | None = None, *, store: Store | None = None) -> Litestar:

@@ -156,6 +156,11 @@ def _parse_lines(
     return records, raws
 
 
+_GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS
+"""``wbits`` for :func:`zlib.decompressobj` (47): the largest window (32 KiB, any compressor's) and +32 to
+detect the header, so a gzip body or a bare zlib stream both inflate (gzip alone would be 16 + 15)."""
+
+
 class BodyReader:
     """Reads a request body, un-gzipping as it goes, and stops as soon as it passes ``limit`` bytes."""
 
@@ -172,7 +177,7 @@ class BodyReader:
     async def read(self, chunks: AsyncIterator[bytes]) -> bytes:
         out = bytearray()
         received = 0
-        inflater = zlib.decompressobj(wbits=47) if self.gzip else None
+        inflater = zlib.decompressobj(wbits=_GZIP_OR_ZLIB) if self.gzip else None
         async for chunk in chunks:
             received += len(chunk)
             if received > self.limit + 1024 * 1024 and inflater is None:
@@ -185,7 +190,7 @@ class BodyReader:
             data = chunk
             while data:
                 if inflater.eof:  # another gzip member follows
-                    inflater = zlib.decompressobj(wbits=47)
+                    inflater = zlib.decompressobj(wbits=_GZIP_OR_ZLIB)
                 try:
                     piece = inflater.decompress(data, self.limit + 1 - len(out))
                 except zlib.error as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
 __all__ = ["SpanDelta", "format_ts", "parse_ts", "search_text", "span_deltas"]
@@ -201,12 +200,6 @@ class SpanDelta:
                 total = (self.input_tokens or 0) + (self.output_tokens or 0)
             self.total_tokens = total
             self.cost_usd = _num(record.get("gen_ai.usage.cost_usd"))
-
-    def row(self) -> dict[str, Any]:
-        return dict(zip(self.__slots__, _slot_values(self), strict=True))
-
-
-_slot_values = attrgetter(*SpanDelta.__slots__)
 
 
 def span_deltas(records: list[dict[str, Any]], ts: list[int]) -> dict[tuple[str, str], SpanDelta]:

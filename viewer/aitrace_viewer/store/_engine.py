@@ -11,9 +11,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
-__all__ = ["make_engines", "sqlite_file", "upgrade"]
+__all__ = ["BUSY_TIMEOUT_MS", "MIGRATION_LOCK_ID", "make_engines", "sqlite_file", "upgrade"]
 
 BUSY_TIMEOUT_MS = 30_000
+
+MIGRATION_LOCK_ID = 74211
+"""PostgreSQL advisory lock key held while migrating, so that workers starting at once migrate one at a time.
+
+An advisory lock is named by any 64-bit number the applications sharing a database agree on; this one is
+arbitrary. It must never change: servers of two versions starting on one database must wait for each other.
+"""
 
 
 def sqlite_file(url: str) -> str | None:
@@ -87,7 +94,7 @@ def upgrade(writer: Engine) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with writer.connect() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_lock(74211)"))
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_ID})
             connection.commit()
         try:
             config.attributes["connection"] = connection
@@ -95,5 +102,5 @@ def upgrade(writer: Engine) -> None:
             connection.commit()
         finally:
             if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_unlock(74211)"))
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_ID})
                 connection.commit()

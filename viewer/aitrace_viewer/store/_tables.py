@@ -1,10 +1,36 @@
-"""Table definitions (SQLAlchemy Core). The schema itself is created by the Alembic migrations."""
+"""The store's schema, its one source of truth: tables, indexes and full-text search on each dialect."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Integer, MetaData, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.schema import CreateIndex, CreateTable
 
-__all__ = ["batches", "metadata", "records", "spans", "traces"]
+__all__ = [
+    "FULL_TEXT_DDL",
+    "FULL_TEXT_TABLE",
+    "batches",
+    "column_names",
+    "create_ddl",
+    "metadata",
+    "records",
+    "spans",
+    "traces",
+]
+
+# The Alembic migrations (migrations/versions) are the history that brought a database to this schema; a test
+# checks that a migrated database and these definitions agree.
 
 metadata = MetaData()
 
@@ -13,7 +39,7 @@ _Id = BigInteger().with_variant(Integer(), "sqlite")
 records = Table(
     "records",
     metadata,
-    Column("id", _Id, primary_key=True),
+    Column("id", _Id, primary_key=True, autoincrement=True),
     Column("trace_id", String(32), nullable=False),
     Column("span_id", String(16), nullable=False),
     Column("parent_span_id", String(16)),
@@ -24,11 +50,9 @@ records = Table(
     Column("event", Text, nullable=False),
     Column("service", Text, nullable=False),
     Column("raw", Text, nullable=False),
-)
-
-_span_and_trace_common = (
-    "name",
-    "kind",
+    Index("ix_records_trace", "trace_id", "ts_us", "seq"),
+    # span ids alone: a third the size of (trace_id, span_id, …), and as selective (64 random bits)
+    Index("ix_records_span", "span_id"),
 )
 
 spans = Table(
@@ -45,16 +69,17 @@ spans = Table(
     Column("end_us", BigInteger),
     Column("duration_ms", Float),
     Column("status", String(16)),
-    Column("record_count", Integer, nullable=False, default=0),
-    Column("has_start", SmallInteger, nullable=False, default=0),
-    Column("has_end", SmallInteger, nullable=False, default=0),
-    Column("incomplete", SmallInteger, nullable=False, default=0),
+    Column("record_count", Integer, nullable=False, server_default="0"),
+    Column("has_start", SmallInteger, nullable=False, server_default="0"),
+    Column("has_end", SmallInteger, nullable=False, server_default="0"),
+    Column("incomplete", SmallInteger, nullable=False, server_default="0"),
     Column("input_tokens", BigInteger),
     Column("output_tokens", BigInteger),
     Column("total_tokens", BigInteger),
     Column("cost_usd", Float),
     Column("model", Text),
     Column("thread_id", Text),
+    Index("ix_spans_name", "name", "trace_id"),
 )
 
 traces = Table(
@@ -69,9 +94,9 @@ traces = Table(
     Column("end_us", BigInteger),
     Column("last_us", BigInteger),
     Column("duration_ms", Float),
-    Column("span_count", Integer, nullable=False, default=0),
-    Column("record_count", Integer, nullable=False, default=0),
-    Column("error_count", Integer, nullable=False, default=0),
+    Column("span_count", Integer, nullable=False, server_default="0"),
+    Column("record_count", Integer, nullable=False, server_default="0"),
+    Column("error_count", Integer, nullable=False, server_default="0"),
     Column("status", String(16)),
     Column("input_tokens", BigInteger),
     Column("output_tokens", BigInteger),
@@ -79,8 +104,14 @@ traces = Table(
     Column("cost_usd", Float),
     Column("model", Text),
     Column("thread_id", Text),
-    Column("incomplete", SmallInteger, nullable=False, default=0),
-    Column("updated_us", BigInteger, nullable=False, default=0),
+    Column("incomplete", SmallInteger, nullable=False, server_default="0"),
+    Column("updated_us", BigInteger, nullable=False, server_default="0"),
+    Index("ix_traces_start", "start_us", "trace_id"),
+    Index("ix_traces_service", "service", "start_us"),
+    Index("ix_traces_thread", "thread_id", "start_us"),
+    Index("ix_traces_model", "model", "start_us"),
+    Index("ix_traces_updated", "updated_us"),
+    Index("ix_traces_last", "last_us"),
 )
 
 batches = Table(
@@ -90,3 +121,33 @@ batches = Table(
     Column("received_us", BigInteger, nullable=False),
     Column("records", Integer, nullable=False),
 )
+
+FULL_TEXT_TABLE = "records_fts"
+"""SQLite: the FTS5 table of the records' search text, one row per record with ``rowid`` = ``records.id``."""
+
+FULL_TEXT_DDL: dict[str, tuple[str, ...]] = {
+    # what SQLAlchemy cannot declare: an FTS5 table on SQLite, a tsvector column and its index on PostgreSQL
+    "sqlite": (f"CREATE VIRTUAL TABLE {FULL_TEXT_TABLE} USING fts5(body, tokenize='unicode61')",),
+    "postgresql": (
+        "ALTER TABLE records ADD COLUMN search tsvector",
+        "CREATE INDEX ix_records_search ON records USING gin (search)",
+    ),
+}
+
+
+def column_names(table: Table, *, without: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The names of ``table``'s columns in their declared order, less ``without``."""
+    return tuple(c.name for c in table.columns if c.name not in without)
+
+
+def create_ddl(dialect: Dialect) -> list[str]:
+    """The statements that make this schema on ``dialect``: tables, their indexes, then full-text search."""
+    out: list[str] = []
+    for table in metadata.sorted_tables:
+        out.append(str(CreateTable(table).compile(dialect=dialect)).strip())
+        out.extend(
+            str(CreateIndex(index).compile(dialect=dialect))
+            for index in sorted(table.indexes, key=lambda i: str(i.name))
+        )
+    out.extend(FULL_TEXT_DDL[dialect.name])
+    return out
