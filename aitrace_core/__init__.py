@@ -7,7 +7,9 @@ sends them to the aitrace server, a .jsonl file, or stdout. See docs/schema.md f
 from __future__ import annotations
 
 from ._api import BufferedLogger, configure, current_shipper, flush, shutdown
+from ._auto_span import auto_span
 from ._config import CoreSettings, LayeredSettings, config_dir, config_stamp, load_settings
+from ._encode import dumps
 from ._errors import AITraceError, ConfigError
 from ._extras import missing_packages_message
 from ._fields import MISSING, is_span_id, is_trace_id
@@ -16,11 +18,11 @@ from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
 from ._runtime import emit, setup_tracing
 from ._schema import SCHEMA_VERSION, record_schema
-from ._serialize import CUT_MARK, Limits, dumps, to_jsonable
+from ._serialize import CUT_MARK, Limits, to_jsonable
 from ._settings_check import allowed as allowed_values
 from ._settings_check import describe_value, say_once
 from ._shipper import Shipper
-from ._spans import SpanHandle, auto_span, error_fields, open_span, span, status_for_exception
+from ._spans import SpanHandle, error_fields, open_span, span, status_for_exception
 from ._version import __version__
 
 __all__ = [

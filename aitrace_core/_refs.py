@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._encode import _plain
 from ._runtime import last_emit, runtime
-from ._serialize import _plain
 
 __all__ = ["MISSING_MESSAGE", "RefResolver", "TraceRefs", "is_ref", "resolve_refs"]
 

@@ -17,7 +17,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
-from ._serialize import DEFAULT_LIMITS, Limits, dumps_checked
+from ._encode import dumps_checked
+from ._serialize import DEFAULT_LIMITS, Limits
 
 __all__ = ["Sink", "current_ids", "emit", "format_timestamp", "runtime", "setup_tracing"]
 

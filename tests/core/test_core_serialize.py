@@ -308,14 +308,14 @@ def test_hostile_values_in_records_still_validate(records: CapturedRecords) -> N
 
 @contextlib.contextmanager
 def _stdlib_encoder() -> Any:
-    from aitrace_core import _serialize
+    from aitrace_core import _encode
 
-    saved = _serialize._orjson
-    _serialize._orjson = None
+    saved = _encode._orjson
+    _encode._orjson = None
     try:
         yield
     finally:
-        _serialize._orjson = saved
+        _encode._orjson = saved
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

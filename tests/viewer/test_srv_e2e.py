@@ -12,9 +12,8 @@ from aitrace_viewer.store import parse_ts
 from conftest import wait_for
 
 import aitrace_core
-from aitrace_core import auto_span, get_logger
+from aitrace_core import auto_span, dumps, get_logger
 from aitrace_core._runtime import runtime
-from aitrace_core._serialize import dumps
 
 log = get_logger("e2e")
 
