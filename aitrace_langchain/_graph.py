@@ -52,8 +52,9 @@ def chain_kind_and_name(
     return "chain", name or "chain"
 
 
-def graph_fields(metadata: Mapping[str, Any] | None, kind: str) -> dict[str, Any]:
-    """LangGraph fields: node, step, triggers, path, checkpoint namespace; thread id on graphs and nodes."""
+def graph_fields(metadata: Mapping[str, Any] | None, kind: str, inputs: Any = None) -> dict[str, Any]:
+    """LangGraph fields: node, step, triggers, path, checkpoint namespace; thread id on graphs and nodes;
+    ``langgraph.resume`` on a graph whose input is a ``Command(resume=…)``."""
     md = metadata or {}
     out: dict[str, Any] = {}
     if kind == "node":
@@ -72,6 +73,8 @@ def graph_fields(metadata: Mapping[str, Any] | None, kind: str) -> dict[str, Any
         out["thread_id"] = str(md["thread_id"])
         if kind == "graph":
             out["gen_ai.conversation.id"] = str(md["thread_id"])
+    if kind == "graph" and type(inputs).__name__ == "Command" and getattr(inputs, "resume", None) is not None:
+        out["langgraph.resume"] = True
     return out
 
 

@@ -1,49 +1,4 @@
-"""``AITraceHandler``: LangChain and LangGraph callbacks → aitrace spans and records.
-
-Every LangChain run (chain, LangGraph graph and node, conditional edge, LLM / chat model, tool, retriever) is
-one aitrace span with one ``span_start`` and one ``span_end`` record. Fields written, besides the core ones
-(``span_name``, ``span_kind``, ``input``, ``output``, ``duration_ms``, ``status``, ``error.*``,
-``incomplete``):
-
-every run
-    ``run_id``, ``parent_run_id``, ``tags`` (the user's, when any), ``metadata`` (start record: the user's
-    LangChain metadata as given, e.g. ``config={"metadata": {"user_id": "u42"}}`` → ``{"user_id": "u42"}``;
-    all of it on a root, only the keys a child adds or changes on a child; LangChain's and LangGraph's own
-    keys — ``langgraph_*``, ``ls_*``, ``lc_*``, ``checkpoint_ns``, ``thread_id`` — are left out, the ones
-    that matter being written as fields of their own; values serialized and redacted like inputs)
-graph (``span_kind="graph"``)
-    ``thread_id``, ``gen_ai.conversation.id``, ``checkpoint_ns`` (subgraphs), ``langgraph.resume`` (the
-    input was a ``Command(resume=…)``), ``link.trace_id`` / ``link.span_id`` (the interrupted run this one
-    resumes), ``langgraph.interrupt`` (end, when the graph paused)
-node (``span_kind="node"``)
-    ``langgraph_node``, ``langgraph_step``, ``langgraph_triggers``, ``langgraph_path``, ``checkpoint_ns``,
-    ``thread_id``; ``langgraph.interrupt`` / ``langgraph.command`` when ``interrupt()`` or ``Command.PARENT``
-    ended it (status ``interrupted``)
-edge (``span_kind="edge"``)
-    a routing function run after a node
-LLM and chat model (``span_kind="llm"``)
-    start: ``gen_ai.operation.name``, ``gen_ai.provider.name``, ``gen_ai.request.model``,
-    ``gen_ai.request.temperature`` / ``max_tokens`` / ``top_p`` / ``stop_sequences`` …,
-    ``gen_ai.request.tools`` (names of the tools offered), ``gen_ai.tool.definitions`` (their full
-    definitions, on the first call in a trace that offers them), ``llm.invocation_params`` (the others),
-    ``gen_ai.system_instructions``, ``gen_ai.input.messages``;
-    end: ``gen_ai.output.messages`` (with ``finish_reason`` and ``tool_call`` parts),
-    ``gen_ai.response.model``, ``gen_ai.response.id``, ``gen_ai.response.finish_reasons``,
-    ``gen_ai.response.tool_calls`` (count), ``gen_ai.usage.input_tokens`` / ``output_tokens`` /
-    ``total_tokens`` / ``cache_read.input_tokens`` / ``cache_creation.input_tokens`` /
-    ``reasoning.output_tokens``, ``gen_ai.usage.cost_usd`` (known models only), ``llm.streamed``,
-    ``llm.time_to_first_token_ms``; ``llm_token`` log records when ``log_tokens=True``
-tool (``span_kind="tool"``)
-    ``gen_ai.operation.name="execute_tool"``, ``gen_ai.tool.name``, ``gen_ai.tool.description``,
-    ``gen_ai.tool.call.id``, ``input`` (arguments), ``output`` (result content), ``tool.status``,
-    ``tool.artifact``
-retriever (``span_kind="retriever"``)
-    ``input`` (the query), ``output`` (documents: ``content``, ``metadata``, ``id``),
-    ``retriever.documents.count``
-log records on a run's span
-    ``agent_action`` (``tool``, ``tool_input``, ``log``), ``agent_finish`` (``return_values``), ``retry``,
-    ``graph_interrupt`` / ``graph_resume`` (LangGraph lifecycle events), custom events by their name
-"""
+"""``AITraceHandler``: LangChain callbacks → aitrace spans and records (the fields: the package docstring)."""
 
 from __future__ import annotations
 
@@ -54,16 +9,23 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from ._events import (
+    agent_action_fields,
+    agent_finish_fields,
+    interrupt_event_fields,
+    resume_event_fields,
+    retry_fields,
+    token_text,
+)
 from ._graph import chain_kind_and_name, graph_fields
 from ._guard import MISSING, Guard, guarded, put, value_or_missing
-from ._llm import llm_end_fields, llm_start_fields
+from ._llm import llm_end_fields, llm_span_name, llm_start_fields
 from ._prices import PRICES, Price, cost_fields
 from ._privacy import DEFAULT_PATTERNS, DEFAULT_SECRET_KEYS, Redactor
-from ._runs import Run
 from ._settings import handler_settings
 from ._shaper import Shaper
 from ._spans import RunSpans
-from ._status import ResumeLinks, interrupt_fields, is_parent_command, run_status
+from ._status import ResumeLinks
 from ._tools import retriever_end, tool_output_fields, tool_start_fields
 
 try:  # LangGraph ≥ 1.1: interrupt / resume lifecycle events reach subclasses of GraphCallbackHandler
@@ -179,27 +141,6 @@ class AITraceHandler(_Base):
         """``value`` as a record's input or output; :data:`MISSING` (left out) when it cannot be shaped."""
         return value_or_missing(self._field_failed, where, self.shaper.value, value, cache)
 
-    def _pop(self, run_id: UUID) -> Run | None:
-        """The run ending now, taken out of the open runs; None (its span ended) when nothing is written."""
-        run = self.spans.runs.pop(run_id)
-        if run is None or run.handle is None:
-            self.spans.end(run_id, "ok", run=run)
-            return None
-        return run
-
-    def _error(self, run_id: UUID, error: BaseException) -> None:
-        """End a run from any ``on_*_error`` callback, with the status :func:`run_status` gives."""
-        run = self.spans.runs.pop(run_id)
-        if run is None:
-            return
-        fields: dict[str, Any] = {}
-        status = run_status(error)
-        if status == "interrupted":
-            put(fields, self._field_failed, interrupt_fields, error, self.shaper, self.hide_outputs)
-            if not is_parent_command(error):
-                run.root.interrupt = fields.get("langgraph.interrupt", True)
-        self.spans.end(run_id, status, error=error, fields=fields, run=run)
-
     # -- chains, graphs and nodes ---------------------------------------------------------------------------
 
     @guarded
@@ -215,30 +156,16 @@ class AITraceHandler(_Base):
         **kwargs: Any,
     ) -> None:
         parent, cache = self.spans.parent(parent_run_id)
-        kind, name = chain_kind_and_name(
-            serialized,
-            kwargs.get("name"),
-            tags,
-            metadata,
-            parent.kind if parent is not None else None,
-            parent.name if parent is not None else None,
-        )
+        up = (parent.kind, parent.name) if parent is not None else (None, None)
+        kind, name = chain_kind_and_name(serialized, kwargs.get("name"), tags, metadata, *up)
         if cache is None:
             self.spans.start(run_id, parent_run_id, parent, None, kind, name, None)
             return
         fields: dict[str, Any] = {}
-        put(fields, self._field_failed, graph_fields, metadata, kind)
-        if (
-            kind == "graph"
-            and type(inputs).__name__ == "Command"
-            and getattr(inputs, "resume", None) is not None
-        ):
-            fields["langgraph.resume"] = True
+        put(fields, self._field_failed, graph_fields, metadata, kind, inputs)
         thread_id = fields.get("thread_id")
-        if kind == "graph" and parent is None and thread_id is not None and self._resume_links:
-            link = self._resume_links.resumed(thread_id)
-            if link is not None:
-                fields["link.trace_id"], fields["link.span_id"] = link
+        if kind == "graph" and parent is None and thread_id is not None:
+            fields.update(self._resume_links.resumed(thread_id))
         mark = self.spans.begin(cache, run_id)
         value = MISSING if self.hide_inputs else self._shaped(inputs, cache, "chain input")
         # A chain LangChain serialized is a legacy ``Chain`` or ``trace_as_chain_group``: its body runs
@@ -251,7 +178,7 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._pop(run_id)
+        run = self.spans.pop_written(run_id)
         if run is None or run.handle is None:
             return
         status = "ok"
@@ -272,7 +199,7 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(run_id, error)
+        self.spans.fail(run_id, error, self.hide_outputs)
 
     # -- LLMs and chat models --------------------------------------------------------------------------------
 
@@ -281,11 +208,12 @@ class AITraceHandler(_Base):
         serialized: dict[str, Any] | None,
         messages: Any,
         prompts: Any,
+        *,
         run_id: UUID,
-        parent_run_id: UUID | None,
-        tags: list[str] | None,
-        metadata: dict[str, Any] | None,
-        kwargs: dict[str, Any],
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         parent, cache = self.spans.parent(parent_run_id)
         if cache is None:
@@ -293,23 +221,12 @@ class AITraceHandler(_Base):
             return
         mark = self.spans.begin(cache, run_id)
         params = kwargs.get("invocation_params")
+        shaper, failed = self.shaper, self._field_failed
         fields = llm_start_fields(
-            serialized,
-            messages,
-            prompts,
-            params,
-            metadata,
-            self.shaper,
-            self.hide_inputs,
-            cache,
-            self._field_failed,
+            serialized, messages, prompts, params, metadata, shaper, self.hide_inputs, cache, failed
         )
+        span_name = llm_span_name(fields, serialized, kwargs.get("name"))
         model = fields.get("gen_ai.request.model")
-        ser = serialized or {}
-        name = kwargs.get("name") or ser.get("name") or (ser.get("id") or ["llm"])[-1]
-        span_name = f"{fields['gen_ai.operation.name']} {model}" if model else str(name)
-        if model and name and name != span_name:
-            fields["llm.class"] = name
         run = self.spans.start(
             run_id,
             parent_run_id,
@@ -328,31 +245,13 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_chat_model_start(
-        self,
-        serialized: dict[str, Any],
-        messages: list[list[Any]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+        self, serialized: dict[str, Any], messages: list[list[Any]], **kwargs: Any
     ) -> None:
-        self._llm_start(serialized, messages, None, run_id, parent_run_id, tags, metadata, kwargs)
+        self._llm_start(serialized, messages, None, **kwargs)
 
     @guarded
-    def on_llm_start(
-        self,
-        serialized: dict[str, Any],
-        prompts: list[str],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._llm_start(serialized, None, prompts, run_id, parent_run_id, tags, metadata, kwargs)
+    def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], **kwargs: Any) -> None:
+        self._llm_start(serialized, None, prompts, **kwargs)
 
     @guarded
     def on_llm_new_token(
@@ -365,16 +264,12 @@ class AITraceHandler(_Base):
             run.first_token_ns = time.perf_counter_ns()
         run.tokens += 1
         if self.log_tokens and not self.hide_outputs and run.handle is not None:
-            text = (
-                token
-                if isinstance(token, str)
-                else "".join(t if isinstance(t, str) else str(t.get("text", "")) for t in token)
-            )
-            run.handle.log("llm_token", level="debug", token=self.shaper.text(text), index=run.tokens - 1)
+            text = self.shaper.text(token_text(token))
+            run.handle.log("llm_token", level="debug", token=text, index=run.tokens - 1)
 
     @guarded
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._pop(run_id)
+        run = self.spans.pop_written(run_id)
         if run is None:
             return
         cache = run.root.cache
@@ -388,7 +283,7 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(run_id, error)
+        self.spans.fail(run_id, error, self.hide_outputs)
 
     # -- tools and retrievers --------------------------------------------------------------------------------
 
@@ -420,7 +315,7 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._pop(run_id)
+        run = self.spans.pop_written(run_id)
         if run is None:
             return
         status, value, fields = tool_output_fields(output, self.shaper, self.hide_outputs, self._field_failed)
@@ -428,7 +323,7 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(run_id, error)
+        self.spans.fail(run_id, error, self.hide_outputs)
 
     @guarded
     def on_retriever_start(
@@ -446,11 +341,9 @@ class AITraceHandler(_Base):
         name = kwargs.get("name") or ser.get("name") or (ser.get("id") or ["retriever"])[-1]
         parent, cache = self.spans.parent(parent_run_id)
         fields: dict[str, Any] | None = {} if cache is not None else None
-        value = (
-            MISSING
-            if self.hide_inputs
-            else value_or_missing(self._field_failed, "query", self.shaper.text, query)
-        )
+        value = MISSING
+        if not self.hide_inputs:
+            value = value_or_missing(self._field_failed, "retriever query", self.shaper.text, query)
         self.spans.start(
             run_id, parent_run_id, parent, cache, "retriever", str(name), fields, value, tags, metadata, True
         )
@@ -464,32 +357,21 @@ class AITraceHandler(_Base):
 
     @guarded
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._error(run_id, error)
+        self.spans.fail(run_id, error, self.hide_outputs)
 
     # -- events inside a run ---------------------------------------------------------------------------------
 
     @guarded
     def on_agent_action(self, action: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        fields: dict[str, Any] = {"tool": getattr(action, "tool", None)}
-        if not self.hide_inputs:
-            fields["tool_input"] = self.shaper.value(getattr(action, "tool_input", None))
-            fields["log"] = self.shaper.text(str(getattr(action, "log", "")))
-        self.spans.log(run_id, "agent_action", **fields)
+        self.spans.log(run_id, "agent_action", **agent_action_fields(action, self.shaper, self.hide_inputs))
 
     @guarded
     def on_agent_finish(self, finish: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        fields: dict[str, Any] = {}
-        if not self.hide_outputs:
-            fields["return_values"] = self.shaper.value(getattr(finish, "return_values", None))
-        self.spans.log(run_id, "agent_finish", **fields)
+        self.spans.log(run_id, "agent_finish", **agent_finish_fields(finish, self.shaper, self.hide_outputs))
 
     @guarded
     def on_retry(self, retry_state: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        outcome = getattr(retry_state, "outcome", None)
-        exc = outcome.exception() if outcome is not None and outcome.failed else None
-        attempt = getattr(retry_state, "attempt_number", None)
-        error = self.shaper.text(repr(exc)) if exc is not None else None
-        self.spans.log(run_id, "retry", level="warning", attempt=attempt, error=error)
+        self.spans.log(run_id, "retry", level="warning", **retry_fields(retry_state, self.shaper))
 
     @guarded
     def on_custom_event(self, name: str, data: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -498,20 +380,13 @@ class AITraceHandler(_Base):
     @guarded
     def on_interrupt(self, event: Any) -> None:
         """LangGraph paused for ``interrupt()``: a ``graph_interrupt`` record on the graph's span."""
-        fields: dict[str, Any] = {
-            "checkpoint_id": getattr(event, "checkpoint_id", None),
-            "langgraph.status": getattr(event, "status", None),
-        }
-        if not self.hide_outputs:
-            fields["interrupts"] = self.shaper.value(list(getattr(event, "interrupts", ()) or ()))
+        fields = interrupt_event_fields(event, self.shaper, self.hide_outputs)
         self.spans.log(getattr(event, "run_id", None), "graph_interrupt", **fields)
 
     @guarded
     def on_resume(self, event: Any) -> None:
         """LangGraph resumed from a checkpoint: a ``graph_resume`` record on the graph's span."""
-        fields = {"checkpoint_id": getattr(event, "checkpoint_id", None)}
-        fields["langgraph.status"] = getattr(event, "status", None)
-        self.spans.log(getattr(event, "run_id", None), "graph_resume", **fields)
+        self.spans.log(getattr(event, "run_id", None), "graph_resume", **resume_event_fields(event))
 
     def __repr__(self) -> str:
         return f"AITraceHandler(open_runs={len(self.spans.runs)})"

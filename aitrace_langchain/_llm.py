@@ -16,7 +16,7 @@ from aitrace_core import TraceRefs
 from ._guard import Failed, put, reraise
 from ._shaper import Shaper
 
-__all__ = ["llm_end_fields", "llm_start_fields", "usage_fields"]
+__all__ = ["llm_end_fields", "llm_span_name", "llm_start_fields", "usage_fields"]
 
 _PARAM_NAMES = {
     "temperature": "gen_ai.request.temperature",
@@ -161,6 +161,18 @@ def input_prompts(prompts: Sequence[str], shaper: Shaper) -> dict[str, Any]:
             [{"role": "user", "parts": [{"type": "text", "content": p}]} for p in prompts]
         )
     }
+
+
+def llm_span_name(fields: dict[str, Any], serialized: Mapping[str, Any] | None, name: str | None) -> str:
+    """The span name of an LLM run: ``"{operation} {model}"`` (``llm.class`` added to ``fields`` then), or
+    the model class's name when the model is not known."""
+    model = fields.get("gen_ai.request.model")
+    ser = serialized or {}
+    name = name or ser.get("name") or (ser.get("id") or ["llm"])[-1]
+    span_name = f"{fields['gen_ai.operation.name']} {model}" if model else str(name)
+    if model and name and name != span_name:
+        fields["llm.class"] = name
+    return span_name
 
 
 # -- end: the response -------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ._metadata import metadata_field, user_metadata
 from ._proxy import RunScopedSpan
 from ._runs import Run, RunMap
 from ._shaper import Shaper
-from ._status import redacted_error
+from ._status import interrupt_fields, is_parent_command, redacted_error, run_status
 
 __all__ = ["RunSpans"]
 
@@ -241,6 +241,28 @@ class RunSpans:
             self._detach(run)
             if run.handle is not None:
                 run.handle.end(status if status != "ok" else "cancelled", incomplete=True)
+
+    def pop_written(self, run_id: UUID) -> Run | None:
+        """The run ending now, out of the open runs; None when nothing is to be written for it (unknown,
+        or sampled out: then it is ended here)."""
+        run = self.runs.pop(run_id)
+        if run is None or run.handle is None:
+            self.end(run_id, "ok", run=run)
+            return None
+        return run
+
+    def fail(self, run_id: UUID, error: BaseException, hide_outputs: bool) -> None:
+        """End a run that raised, with the status :func:`~._status.run_status` gives (and the interrupt)."""
+        run = self.runs.pop(run_id)
+        if run is None:
+            return
+        fields: dict[str, Any] = {}
+        status = run_status(error)
+        if status == "interrupted":
+            put(fields, self.guard.field_failed, interrupt_fields, error, self.shaper, hide_outputs)
+            if not is_parent_command(error):
+                run.root.interrupt = fields.get("langgraph.interrupt", True)
+        self.end(run_id, status, error=error, fields=fields, run=run)
 
     def log(self, run_id: UUID | None, event: str, **fields: Any) -> None:
         """A log record on the run's span (nothing when the run is unknown or sampled out)."""

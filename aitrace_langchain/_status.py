@@ -90,9 +90,6 @@ class ResumeLinks:
         self._lock = threading.Lock()
         self.limit = limit
 
-    def __bool__(self) -> bool:
-        return bool(self._links)
-
     def paused(self, thread_id: str, trace_id: str, span_id: str) -> None:
         """The graph run ``span_id`` paused on ``thread_id``."""
         with self._lock:
@@ -100,7 +97,11 @@ class ResumeLinks:
             while len(self._links) > self.limit:
                 self._links.popitem(last=False)
 
-    def resumed(self, thread_id: str) -> tuple[str, str] | None:
-        """``(trace_id, span_id)`` of the run a graph run on ``thread_id`` resumes (forgotten once told)."""
+    def resumed(self, thread_id: str) -> dict[str, str]:
+        """``link.trace_id`` and ``link.span_id``: the run a graph run on ``thread_id`` resumes, if any (it is
+        forgotten once told)."""
+        if not self._links:
+            return {}
         with self._lock:
-            return self._links.pop(thread_id, None)
+            link = self._links.pop(thread_id, None)
+        return {"link.trace_id": link[0], "link.span_id": link[1]} if link is not None else {}
