@@ -70,7 +70,8 @@ class AITraceHandler(_Base):
         off, every record carries its messages in full.
 
     The handler never raises into the application: a failure inside it is logged once a minute (logger
-    ``aitrace.langchain``) and the run goes on.
+    ``aitrace.langchain``) and the run goes on. A field it cannot read (an odd message from a provider, a
+    weird ``llm_output``) is left out of its record; the record and the span's other fields are written.
     """
 
     run_inline = True
