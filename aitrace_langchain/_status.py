@@ -1,5 +1,8 @@
-"""How a run that raised ends: LangGraph control flow is ``interrupted``, cancellation ``cancelled``, the rest
-``error``; error text redacted; the interrupted graph run a resumed one links to.
+"""The error/status policy: how a run that raised ends, with what error text, and what a resumed run links to.
+
+LangGraph control flow (``interrupt()``, ``Command.PARENT``) is ``interrupted``, cancellation ``cancelled``,
+the rest ``error``; error text is redacted like any other; a graph run that resumes a paused thread links to
+the run that paused it.
 """
 
 from __future__ import annotations
