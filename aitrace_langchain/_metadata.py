@@ -7,9 +7,12 @@ it adds or changes; a root records all of the user's keys.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["metadata_added", "user_metadata"]
+if TYPE_CHECKING:
+    from ._shaper import Shaper
+
+__all__ = ["metadata_added", "metadata_field", "user_metadata"]
 
 #: Keys LangChain and LangGraph put in metadata for their own use; the ones that matter are written as
 #: fields of their own (``langgraph_node``, ``checkpoint_ns``, ``thread_id``, ``gen_ai.provider.name`` …).
@@ -44,3 +47,11 @@ def metadata_added(own: Mapping[str, Any], parent: Mapping[str, Any] | None) -> 
         return dict(own)
     missing = object()
     return {k: v for k, v in own.items() if not _same(parent.get(k, missing), v)}
+
+
+def metadata_field(
+    own: Mapping[str, Any], parent: Mapping[str, Any] | None, shaper: Shaper
+) -> dict[str, Any]:
+    """``metadata``: the user's keys a run adds or changes, serialized and redacted like inputs."""
+    added = metadata_added(own, parent)
+    return {"metadata": shaper.value(added)} if added else {}

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-__all__ = ["PRICES", "Price", "estimate_cost", "find_price"]
+__all__ = ["PRICES", "Price", "cost_fields", "estimate_cost", "find_price"]
 
 
 class Price(NamedTuple):
@@ -73,3 +73,11 @@ def estimate_cost(
         max(inp - cached, 0) * price.input + cached * (price.cached_input or 0.0) + out * price.output
     ) / 1e6
     return round(cost, 8)
+
+
+def cost_fields(
+    fields: Mapping[str, Any], request_model: str | None, table: Mapping[str, Price]
+) -> dict[str, Any]:
+    """``gen_ai.usage.cost_usd`` of an LLM run's end ``fields`` (response model, else ``request_model``)."""
+    cost = estimate_cost(fields.get("gen_ai.response.model") or request_model, fields, table)
+    return {"gen_ai.usage.cost_usd": cost} if cost is not None else {}

@@ -9,16 +9,13 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from opentelemetry.trace import INVALID_SPAN, NonRecordingSpan, SpanContext, TraceFlags
 
 from aitrace_langchain import PRICES, Redactor, estimate_cost
-from aitrace_langchain._mappers import (
-    Shaper,
-    chain_kind_and_name,
-    llm_start_fields,
-    message_to_genai,
-    tool_output_fields,
-    usage_fields,
-)
+from aitrace_langchain._graph import chain_kind_and_name
+from aitrace_langchain._llm import llm_end_fields, llm_start_fields, usage_fields
+from aitrace_langchain._messages import message_to_genai
 from aitrace_langchain._prices import find_price
 from aitrace_langchain._proxy import RunScopedSpan
+from aitrace_langchain._shaper import Shaper
+from aitrace_langchain._tools import tool_output_fields
 
 
 def test_messages_map_to_genai_roles_and_parts() -> None:
@@ -289,8 +286,6 @@ def test_default_redaction_precheck_never_skips_a_match() -> None:
 def test_llm_end_output_messages_are_shaped_like_the_general_walk() -> None:
     from langchain_core.outputs import ChatGeneration, Generation, LLMResult
 
-    from aitrace_langchain._mappers import llm_end_fields
-
     secret = "sk-" + "z" * 30
     response = LLMResult(
         generations=[
@@ -309,6 +304,6 @@ def test_llm_end_output_messages_are_shaped_like_the_general_walk() -> None:
     for shaper in (Shaper(Redactor()), Shaper(), Shaper(Redactor(keys=["finish_reason"]))):
         fast = llm_end_fields(response, shaper)["gen_ai.output.messages"]
         slow_shaper = Shaper(shaper.redactor)
-        slow_shaper._fast_messages = False
+        slow_shaper.fast_messages = False
         assert fast == llm_end_fields(response, slow_shaper)["gen_ai.output.messages"]
     assert "gen_ai.output.messages" not in llm_end_fields(response, Shaper(Redactor()), hide_outputs=True)
