@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from ._api import BufferedLogger, configure, current_shipper, flush, shutdown
 from ._auto_span import auto_span
-from ._config import CoreSettings, LayeredSettings, config_dir, config_stamp, load_settings
+from ._config import CoreSettings, LayeredSettings, config_stamp, load_settings
 from ._encode import dumps
 from ._errors import AITraceError, ConfigError
 from ._extras import missing_packages_message
 from ._fields import MISSING, is_span_id, is_trace_id
 from ._logging import StdlibBridge, add_trace_ids, get_logger
+from ._paths import cache_dir, config_dir
 from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
 from ._runtime import emit, setup_tracing
@@ -43,6 +44,7 @@ __all__ = [
     "add_trace_ids",
     "allowed_values",
     "auto_span",
+    "cache_dir",
     "config_dir",
     "config_stamp",
     "configure",

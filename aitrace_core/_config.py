@@ -26,16 +26,11 @@ from pydantic_settings import (
 )
 
 from ._errors import ConfigError
+from ._paths import config_dir
 from ._settings_check import ENV_PREFIX, allowed, check_environment, check_file_keys, describe_value, say_once
 from ._targets import check_target
 
-__all__ = ["CoreSettings", "LayeredSettings", "config_dir", "config_file", "config_stamp", "load_settings"]
-
-
-def config_dir() -> Path:
-    """Folder of aitrace's config file and default database (``~/.config/aitrace``)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "aitrace"
+__all__ = ["CoreSettings", "LayeredSettings", "config_file", "config_stamp", "load_settings"]
 
 
 def config_file() -> Path | None:

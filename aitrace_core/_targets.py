@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from ._notices import Once, RateLimited
+from ._paths import default_file_target, default_spill_dir, safe_name
 
 __all__ = [
     "Budget",
@@ -80,24 +80,6 @@ def check_target(value: str) -> str:
             "(or give a file path such as ./traces.jsonl)"
         )
     return "file"
-
-
-def safe_name(service_name: str) -> str:
-    """A service name as one folder name (default file, spill files): letters, digits, ``-_.`` kept, the rest
-    ``_``; a name of dots only (``..``) would leave the folder, so it becomes ``app`` like an empty one."""
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in service_name)
-    return name if name.strip(".") else "app"
-
-
-def default_file_target(service_name: str) -> Path:
-    """The seed's default file: ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl``."""
-    stamp = datetime.now().strftime("%Y%m%d_%H%M%S")
-    return Path.home() / "logs" / safe_name(service_name) / f"{stamp}.jsonl"
-
-
-def default_spill_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aitrace" / "spill"
 
 
 class Budget(Protocol):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,14 @@ from aitrace_viewer.cli import (
     wait_started,
 )
 
+from aitrace_core import cache_dir
+
 __all__ = ["demo_cmd", "demo_db_path", "send_demo_runs"]
 
 
 def demo_db_path() -> Path:
     """Where ``aitrace demo`` keeps its runs unless ``--db`` says otherwise: a cache, not your database."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "aitrace" / "demo.db"
+    return cache_dir() / "demo.db"
 
 
 def send_demo_runs(target: str, *, token: str | None = None) -> int:
