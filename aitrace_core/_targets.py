@@ -154,10 +154,31 @@ def append_lines(path: Path, lines: list[bytes]) -> None:
 _warn_io = RateLimited()
 
 
-class FileTarget:
-    """Appends to a .jsonl file. ``announce``: the file was not chosen by the user, say once where it is."""
+class _LocalTarget:
+    """What the file and stdout targets share: writes are local and quick, so there is nothing to abort or
+    reconnect, and a batch they cannot keep is counted as dropped."""
 
     spill_path: Path | None = None
+    counters: dict[str, int]
+
+    def keep(self, lines: list[bytes]) -> None:
+        self.counters["dropped_io"] += len(lines)
+
+    def local(self) -> bool:
+        return True
+
+    def abort(self) -> None:
+        pass
+
+    def after_fork(self) -> None:
+        pass  # the same file or stream: a child whose parent already named it stays quiet
+
+    def close(self) -> None:
+        pass
+
+
+class FileTarget(_LocalTarget):
+    """Appends to a .jsonl file. ``announce``: the file was not chosen by the user, say once where it is."""
 
     def __init__(self, path: Path, counters: dict[str, int], *, announce: bool = False) -> None:
         self.path = path
@@ -183,24 +204,11 @@ class FileTarget:
                 self.path, self.path,
             )
 
-    def keep(self, lines: list[bytes]) -> None:
-        self.counters["dropped_io"] += len(lines)
-
-    def local(self) -> bool:
-        return True
-
-    def abort(self) -> None:
-        pass
-
-    def after_fork(self) -> None:
-        pass  # same file: a child whose parent already named it stays quiet
-
-    def close(self) -> None:
-        pass
 
 
-class StdoutTarget:
-    spill_path: Path | None = None
+class StdoutTarget(_LocalTarget):
+    """Writes to standard output (the target ``-``)."""
+
     description: str = "-"
 
     def __init__(self, counters: dict[str, int]) -> None:
@@ -221,19 +229,3 @@ class StdoutTarget:
             _warn_io.warn("aitrace: cannot write to stdout (%s); records dropped", exc)
             return
         self.counters["written"] += len(lines)
-
-    def keep(self, lines: list[bytes]) -> None:
-        self.counters["dropped_io"] += len(lines)
-
-    def local(self) -> bool:
-        return True
-
-    def abort(self) -> None:
-        pass
-
-    def after_fork(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
