@@ -290,7 +290,10 @@ def load_settings(cls: type[S], *, strict: bool = False, given_from: str = ARGUM
         for problem in problems:
             origin = where_of(problem.key)
             fallback = f"from {origin[1]}" if origin is not None else "the default"
-            used = describe_value(getattr(settings, problem.key))
-            say_once(f"{problem.text(cls)}; using {used} ({fallback}) instead")
+            value = getattr(settings, problem.key)
+            if value is None and origin is None:  # "using None (the default)" says nothing: the default is a rule
+                say_once(f"{problem.text(cls)}; using the default instead")
+            else:
+                say_once(f"{problem.text(cls)}; using {describe_value(value)} ({fallback}) instead")
         return settings
     raise ConfigError("invalid aitrace settings: " + "; ".join(p.text(cls) for p in problems))

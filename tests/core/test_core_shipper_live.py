@@ -187,6 +187,12 @@ def test_a_target_that_is_not_a_url_in_the_environment_is_named_and_never_stops_
     assert "AITRACE_TARGET" in out.stderr
     assert "127.0.0.1:8000" in out.stderr
     assert not (tmp_path / "127.0.0.1:8000").exists()
+    # the records go to the default file, and the user is told which, in words (not "using None")
+    written = list((tmp_path / "home" / "logs").rglob("*.jsonl"))
+    assert len(written) == 1
+    assert "still running" in written[0].read_text("utf-8")
+    assert str(written[0]) in out.stderr
+    assert "None" not in out.stderr
 
 
 def _aitrace_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
