@@ -291,7 +291,7 @@ def load_settings(cls: type[S], *, strict: bool = False, given_from: str = ARGUM
             origin = where_of(problem.key)
             fallback = f"from {origin[1]}" if origin is not None else "the default"
             value = getattr(settings, problem.key)
-            if value is None and origin is None:  # "using None (the default)" says nothing: the default is a rule
+            if value is None and origin is None:  # "using None" says nothing: a None default is a rule
                 say_once(f"{problem.text(cls)}; using the default instead")
             else:
                 say_once(f"{problem.text(cls)}; using {describe_value(value)} ({fallback}) instead")
