@@ -453,3 +453,18 @@ def test_a_lens_module_of_your_own_shows_in_the_detail_panel(browser: Any, tmp_p
             assert errors == []
         finally:
             context.close()
+
+
+def test_filters_that_match_nothing_say_so_and_clear(page: Any, seeded: Any) -> None:
+    """An empty page under filters is the filters' doing, not an empty server: say so, and offer to clear."""
+    page.goto(seeded.url + "/?service=no-such-service")
+    expect(page.locator("body")).to_have_attribute("data-list-ready", "0")
+    expect(page.locator("#trace-nomatch")).to_be_visible()
+    expect(page.locator("#trace-nomatch")).to_contain_text("No traces match these filters")
+    expect(page.locator("#trace-empty")).to_be_hidden()
+    page.click("#trace-clear")
+    expect(page).to_have_url(seeded.url + "/")
+    expect(page.locator("#filters input[name=service]")).to_have_value("")
+    expect(page.locator("#trace-rows tr").first).to_be_visible()
+    assert page.locator("#trace-rows tr").count() > 3
+    expect(page.locator("#trace-nomatch")).to_be_hidden()

@@ -5,6 +5,8 @@ export const SEL = {
   app: "#app",
   listBody: "#trace-rows",
   listEmpty: "#trace-empty",
+  listNoMatch: "#trace-nomatch",
+  listClear: "#trace-clear",
   listMore: "#trace-more",
   listLive: "#live-status",
   filters: "#filters",

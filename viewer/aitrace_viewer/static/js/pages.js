@@ -79,6 +79,7 @@ function listPage() {
   const form = $(SEL.filters);
   const more = $(SEL.listMore);
   const empty = $(SEL.listEmpty);
+  const noMatch = $(SEL.listNoMatch);
   const live = $(SEL.listLive);
   const rowsById = new Map();
   let cursor = null;
@@ -102,7 +103,10 @@ function listPage() {
       }
       cursor = data.next_cursor || null;
       more.hidden = !cursor;
-      empty.hidden = rowsById.size > 0;
+      // Nothing at all is "no traces yet"; nothing under filters is the filters' doing: say so, offer to clear.
+      const filtered = [...params.keys()].length > 0;
+      empty.hidden = rowsById.size > 0 || filtered;
+      noMatch.hidden = rowsById.size > 0 || !filtered;
       setStatus("");
       document.body.dataset.listReady = String(rowsById.size);
     } catch (e) {
@@ -122,6 +126,7 @@ function listPage() {
   });
   window.addEventListener("popstate", () => { params = filterParams(); fillForm(form, params); load(false); });
   more.addEventListener("click", () => load(true));
+  $(SEL.listClear).addEventListener("click", (e) => { e.preventDefault(); form.reset(); });
 
   if (typeof EventSource === "function") {
     const es = new EventSource("/api/stream");
