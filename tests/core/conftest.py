@@ -5,11 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -21,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_process import LoggedProcess
 
 from aitrace_core._runtime import runtime
 from aitrace_core.testing import CapturedRecords
@@ -168,7 +166,7 @@ def hanging_url() -> Iterator[str]:
         sock.close()
 
 
-class AitraceServer:
+class AitraceServer(LoggedProcess):
     """A real ``aitrace serve`` on 127.0.0.1 (SQLite in a temporary folder), in a child process."""
 
     def __init__(self, folder: Path, *extra: str) -> None:
@@ -179,11 +177,10 @@ class AitraceServer:
         self.token = extra[extra.index("--token") + 1] if "--token" in extra else None
         env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
         env.update(HOME=str(folder), XDG_CONFIG_HOME=str(folder / ".config"), PYTHONWARNINGS="ignore")
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
+        super().__init__(
             [sys.executable, "-m", "aitrace_viewer", "serve", "--port", str(self.port),
              "--db", f"sqlite:///{folder / 'logs.db'}", *extra],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env,
+            env=env,
         )
         deadline = time.monotonic() + 60
         while self.get("/api/health") is None:
@@ -213,19 +210,6 @@ class AitraceServer:
         found: dict[str, Any] | None = self.get(f"/api/traces/{trace_id}")
         return found
 
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")

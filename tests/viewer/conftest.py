@@ -8,9 +8,7 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from aitrace_viewer.app import create_app
 from aitrace_viewer.settings import ViewerSettings
 from litestar.testing import TestClient
 from pg_server import pg_bin, throwaway_postgres
+from server_process import LoggedProcess
 
 BASE_URL = "http://127.0.0.1:8000"
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -146,13 +145,12 @@ def ingest(client: Any, records: list[dict[str, Any]], **headers: str) -> Any:
 # ------------------------------------------------------------------------------------------ server process
 
 
-class ServerProcess:
+class ServerProcess(LoggedProcess):
     def __init__(self, db: str, extra: list[str] | None = None, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
+        super().__init__(
             [
                 sys.executable,
                 "-m",
@@ -164,8 +162,6 @@ class ServerProcess:
                 db,
                 *(extra or []),
             ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
         headers = {}
@@ -182,19 +178,6 @@ class ServerProcess:
 
         wait_for(healthy, 60, "the server's /api/health")
 
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
     def kill9(self) -> None:
         os.kill(self.proc.pid, signal.SIGKILL)
