@@ -3,70 +3,36 @@
 from __future__ import annotations
 
 import json
-import random
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from aitrace_viewer.export_html import write_html
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.tools import tool
+from history_agent import history as shared_history
+from history_agent import react_agent
+from langchain_core.messages import BaseMessage, HumanMessage
 from playwright.sync_api import expect
 from ui_server import running_server
 
 from aitrace_core.testing import capture_records
 from aitrace_langchain import AITraceHandler
-from aitrace_langchain.testing import FakeChatModel, tool_call
 
 pytestmark = pytest.mark.browser
 
-WORDS = ["order", "invoice", "weather", "refund", "shipping", "ticket", "customer", "delivery", "price"]
 NEEDLE = "zebrafinch"
 
 
-@tool
-def lookup_order(order_id: str) -> str:
-    """Look up an order by its id."""
-    return f"Order {order_id}: shipped on Monday."
-
-
-@tool
-def lookup_weather(city: str) -> str:
-    """Today's weather in a city."""
-    return f"{city}: 18 degrees."
-
-
-def _respond(messages: list[BaseMessage]) -> AIMessage | str:
-    if isinstance(messages[-1], ToolMessage):
-        return "Your order shipped on Monday; 18 degrees in Oslo."
-    n = len(messages)
-    calls = [
-        tool_call("lookup_order", {"order_id": "A-1"}, id=f"call_o{n}"),
-        tool_call("lookup_weather", {"city": "Oslo"}, id=f"call_w{n}"),
-    ]
-    return AIMessage("", tool_calls=calls)
-
-
 def history(pairs: int) -> list[BaseMessage]:
-    rng = random.Random(40)
-    out: list[BaseMessage] = []
-    for i in range(pairs):
-        question = f"{i}: " + " ".join(rng.choice(WORDS) for _ in range(70))[:540]
-        if i == pairs // 2:
-            question += f" {NEEDLE}"
-        out += [HumanMessage(question), AIMessage(" ".join(rng.choice(WORDS) for _ in range(110))[:840])]
-    return out
+    def plant(i: int, question: str) -> str:
+        return f"{i}: " + question + (f" {NEEDLE}" if i == pairs // 2 else "")
+
+    return shared_history(pairs, seed=40, edit=plant)
 
 
 def agent_run(dedup: bool) -> list[dict[str, Any]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from langgraph.prebuilt import create_react_agent
-
-        agent = create_react_agent(FakeChatModel(respond=_respond), tools=[lookup_order, lookup_weather])
+    agent = react_agent()
     with capture_records(resolve_refs=False, service_name="refs") as records:
         agent.invoke(
             {"messages": [*history(40), HumanMessage("Where is A-1?")]},

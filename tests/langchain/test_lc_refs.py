@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import operator
-import random
-import warnings
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
+from history_agent import WORDS, history, react_agent
+from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableLambda
-from langchain_core.tools import tool
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.types import Send
@@ -20,56 +18,18 @@ import aitrace_core
 from aitrace_core import Limits, resolve_refs
 from aitrace_core.testing import CapturedRecords, capture_records
 from aitrace_langchain import AITraceHandler
-from aitrace_langchain.testing import FakeChatModel, tool_call
+from aitrace_langchain.testing import FakeChatModel
 
-_WORDS = ["order", "invoice", "weather", "refund", "shipping", "ticket", "customer", "delivery", "price"]
 SECRET = "sk-proj-" + "Q" * 32
 
 
-@tool
-def lookup_order(order_id: str) -> str:
-    """Look up an order by its id."""
-    return f"Order {order_id}: shipped on Monday."
-
-
-@tool
-def lookup_weather(city: str) -> str:
-    """Today's weather in a city."""
-    return f"{city}: 18 degrees."
-
-
-def _respond(messages: list[BaseMessage]) -> AIMessage | str:
-    """Two tool calls (ids from the conversation's length, so two runs match), then the answer."""
-    if isinstance(messages[-1], ToolMessage):
-        return "Your order shipped on Monday; 18 degrees in Oslo."
-    n = len(messages)
-    return AIMessage(
-        "",
-        tool_calls=[
-            tool_call("lookup_order", {"order_id": "A-1"}, id=f"call_o{n}"),
-            tool_call("lookup_weather", {"city": "Oslo"}, id=f"call_w{n}"),
-        ],
-    )
-
-
 def _history(pairs: int, secret: str | None = None) -> list[BaseMessage]:
-    rng = random.Random(pairs)
-    out: list[BaseMessage] = []
-    for i in range(pairs):
-        question = " ".join(rng.choice(_WORDS) for _ in range(70))[:540]
-        if secret is not None and i == pairs // 2:
-            question = f"my key is {secret} " + question
-        out.append(HumanMessage(question))
-        out.append(AIMessage(" ".join(rng.choice(_WORDS) for _ in range(110))[:840]))
-    return out
+    def plant(i: int, question: str) -> str:
+        return f"my key is {secret} " + question if secret is not None and i == pairs // 2 else question
+
+    return history(pairs, seed=pairs, edit=plant)
 
 
-def _agent() -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from langgraph.prebuilt import create_react_agent
-
-        return create_react_agent(FakeChatModel(respond=_respond), tools=[lookup_order, lookup_weather])
 
 
 #: Fields that differ between any two runs (ids, times) and say nothing about content.
@@ -121,7 +81,7 @@ def test_forty_turns_of_history_are_written_about_once_per_run() -> None:
     about once (at most three times its text), not once per node and LLM call."""
     history = _history(40)
     text = sum(len(m.content) for m in history)  # type: ignore[misc,arg-type]
-    agent = _agent()
+    agent = react_agent()
     records = _run(
         lambda h: agent.invoke({"messages": [*history, HumanMessage("Where is A-1?")]}, {"callbacks": [h]}),
         True,
@@ -137,7 +97,7 @@ def test_forty_turns_of_history_are_written_about_once_per_run() -> None:
 def test_references_resolve_to_the_records_a_run_without_them_writes() -> None:
     """Every record, resolved, is the record the same run writes with dedup off: inputs, outputs, LLM input
     and output messages, the routing ``Send``\\ s (written as data, not repr)."""
-    agent = _agent()
+    agent = react_agent()
 
     def work(handler: AITraceHandler) -> None:
         agent.invoke({"messages": [*_history(5), HumanMessage("Where is A-1?")]}, {"callbacks": [handler]})
@@ -171,7 +131,7 @@ def test_references_resolve_to_the_records_a_run_without_them_writes() -> None:
 
 @pytest.mark.parametrize("hidden", [{"hide_inputs": True}, {"hide_outputs": True}])
 def test_hidden_inputs_or_outputs_never_leave_a_reference_dangling(hidden: dict[str, bool]) -> None:
-    agent = _agent()
+    agent = react_agent()
 
     def work(handler: AITraceHandler) -> None:
         agent.invoke({"messages": [*_history(4), HumanMessage("Where is A-1?")]}, {"callbacks": [handler]})
@@ -187,7 +147,7 @@ def test_a_redacted_message_never_resolves_to_an_unredacted_one(redacting_first:
     """Two handlers trace the same call in one trace, one redacting API keys and one not: the redacting
     handler's records, raw or resolved, never show the key, though the other handler wrote the same
     message (unredacted) first."""
-    agent = _agent()
+    agent = react_agent()
     history = _history(6, secret=SECRET)
     with capture_records(resolve_refs=False) as records, aitrace_core.span("outer"):
         plain = AITraceHandler(redact_patterns=(), logger_name="plain")
@@ -223,7 +183,7 @@ def _fan_out_graph(branches: int) -> Any:
     model = FakeChatModel(respond=lambda msgs: f"part answer to {msgs[-1].content}")
 
     def route(state: _FanState) -> list[Send]:
-        shared = HumanMessage("Context for every branch: " + " ".join(_WORDS * 8))  # new, in every Send
+        shared = HumanMessage("Context for every branch: " + " ".join(WORDS * 8))  # new, in every Send
         return [
             Send(
                 "branch", {"messages": [*state["messages"], shared, HumanMessage(f"part {i}")], "answers": []}
@@ -284,7 +244,7 @@ def test_a_message_whose_first_record_was_cut_whole_is_not_referred_to() -> None
 def test_per_trace_state_is_freed_when_the_root_run_ends() -> None:
     """The registry of written messages lives with the trace: after the run, nothing of it is left, and a
     new trace writes the same messages in full again."""
-    agent = _agent()
+    agent = react_agent()
     handler = AITraceHandler()
     history = _history(3)
     with capture_records(resolve_refs=False) as records:
