@@ -83,6 +83,7 @@ def configure(
         )
         runtime.processors = list(processors or [])
         runtime.configured = True
+        runtime.capture_otel = conf.capture_otel_spans
         setup_tracing(conf.service_name, conf.sample_ratio)
         configure_structlog(conf.level)
         route_stdlib(conf.capture_stdlib, conf.level)

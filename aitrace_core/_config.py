@@ -130,6 +130,9 @@ class CoreSettings(LayeredSettings):
     max_depth: int = Field(default=32, ge=2, le=100)
     max_record_bytes: int = Field(default=1_048_576, ge=4096)
     sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)
+    capture_otel_spans: bool = True
+    """Write the spans other code makes through the OpenTelemetry API in this process (OpenAI SDK,
+    httpx, FastAPI instrumentations, your own tracer) as records in the same tree (docs/otlp.md)."""
 
     @field_validator("target")
     @classmethod

@@ -46,6 +46,8 @@ class _Runtime:
         self.auto_configure: Callable[[], None] | None = None
         self.own_provider = False
         """True when ``provider`` is aitrace's own (no exporter unless someone adds a span processor)."""
+        self.capture_otel = True
+        """Whether spans other code makes through the OpenTelemetry SDK become records (docs/otlp.md)."""
         self.sample_bound = 1 << 64
         """Traces whose trace id's low 64 bits are below this are sampled (``TraceIdRatioBased``)."""
 
@@ -117,6 +119,9 @@ def setup_tracing(service_name: str, sample_ratio: float = 1.0) -> trace.Tracer:
                     trace.set_tracer_provider(provider)
         runtime.provider = provider
         runtime.tracer = provider.get_tracer("aitrace")
+        from ._otel_in import add_recorder  # (it imports this module)
+
+        add_recorder(provider)
         return runtime.tracer
 
 

@@ -22,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
 from ._fields import MISSING, merge_user_fields
+from ._otel_in import OtelSpanRecorder
 from ._runtime import emit, format_timestamp, runtime
 
 __all__ = ["SpanHandle", "error_fields", "open_span", "span", "status_for_exception"]
@@ -202,9 +203,11 @@ def _light_child(name: str, kind: str, logger: str, parent: SpanHandle) -> SpanH
 
 
 def _has_processors(provider: Any) -> bool:
-    """True when SDK spans would go somewhere (someone added a span processor / exporter)."""
+    """True when SDK spans would go somewhere (someone added a span processor / exporter other than aitrace's
+    recorder, which skips aitrace's own spans)."""
     try:
-        return len(provider._active_span_processor._span_processors) > 0
+        procs = provider._active_span_processor._span_processors
+        return len(procs) > 1 or (len(procs) == 1 and type(procs[0]) is not OtelSpanRecorder)
     except Exception:  # an SDK whose internals changed: be safe, create real spans
         return True
 
