@@ -14,6 +14,9 @@ from ._errors import AITraceError, ConfigError
 from ._extras import missing_packages_message
 from ._fields import MISSING, is_span_id, is_trace_id
 from ._logging import StdlibBridge, add_trace_ids, get_logger
+from ._otel_in import OtelLog, OtelSpan, OtelSpanRecorder
+from ._otel_in import log_record as otel_log_record
+from ._otel_in import span_records as otel_span_records
 from ._paths import cache_dir, config_dir
 from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
@@ -36,6 +39,9 @@ __all__ = [
     "CoreSettings",
     "LayeredSettings",
     "Limits",
+    "OtelLog",
+    "OtelSpan",
+    "OtelSpanRecorder",
     "Shipper",
     "SpanHandle",
     "StdlibBridge",
@@ -63,6 +69,8 @@ __all__ = [
     "load_settings",
     "missing_packages_message",
     "open_span",
+    "otel_log_record",
+    "otel_span_records",
     "record_schema",
     "resolve_refs",
     "say_once",

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 
 from ._dialects import normalise
 from ._notices import Once
-from ._runtime import emit, format_timestamp, runtime
+from ._runtime import emit, format_timestamp, new_span_id, new_trace_id, runtime
 
 __all__ = [
     "AITRACE_SCOPE",
@@ -189,10 +189,9 @@ def _level(number: int, text: str) -> str:
     ) else "info"
 
 
-def log_record(log: OtelLog, service: str | None = None) -> dict[str, Any] | None:
-    """The record of one OTLP log record, under its span; None when it names no span (it has no place)."""
-    if not log.trace_id or not log.span_id:
-        return None
+def log_record(log: OtelLog, service: str | None = None) -> dict[str, Any]:
+    """The record of one OTLP log record, under its span; one written outside any span gets a trace of its
+    own (as aitrace's own records do)."""
     body = log.body
     event = body if isinstance(body, str) and body else log.event_name or "log"
     rec: dict[str, Any] = {
@@ -201,8 +200,8 @@ def log_record(log: OtelLog, service: str | None = None) -> dict[str, Any] | Non
         "event": event[:100_000],
         "logger": log.scope or "opentelemetry",
         "service": _service(log.resource, service),
-        "trace_id": f"{log.trace_id:032x}",
-        "span_id": f"{log.span_id:016x}",
+        "trace_id": f"{log.trace_id:032x}" if log.trace_id and log.span_id else new_trace_id(),
+        "span_id": f"{log.span_id:016x}" if log.trace_id and log.span_id else new_span_id(),
     }
     if body is not None and not isinstance(body, str):
         rec["body"] = body

@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 
 from . import __version__
 from .api import api_router
+from .api._otlp import otlp_router
 from .security import Guard, is_loopback
 from .settings import ViewerSettings, parse_age
 from .store import Store
@@ -95,7 +96,7 @@ def create_app(settings: ViewerSettings | None = None, *, store: Store | None = 
     """The server app. ``store``: an open store to use (tests); by default it opens ``settings.db``."""
     settings = settings or ViewerSettings()
     check_settings(settings)
-    handlers: list[Any] = [api_router]
+    handlers: list[Any] = [api_router, otlp_router]
     pages = _page_handlers()
     handlers.extend(pages)
     static_dir = HERE / "static"
