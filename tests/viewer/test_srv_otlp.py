@@ -12,13 +12,13 @@ import httpx
 import pytest
 from conftest import wait_for
 from opentelemetry import trace
+from opentelemetry._logs import Logger, SeverityNumber
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from opentelemetry._logs import Logger, SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
@@ -99,7 +99,12 @@ def test_sdk_exporters_land_as_one_tree_with_llm_fields_and_logs(sdk: Any) -> No
                             {
                                 "role": "assistant",
                                 "parts": [
-                                    {"type": "tool_call", "id": "call_9", "name": "sum", "arguments": {"n": 17}}
+                                    {
+                                        "type": "tool_call",
+                                        "id": "call_9",
+                                        "name": "sum",
+                                        "arguments": {"n": 17},
+                                    }
                                 ],
                                 "finish_reason": "tool_calls",
                             }
@@ -147,7 +152,7 @@ def _check_billing_trace(client: httpx.Client, trace_id: str, llm_id: str) -> No
         "asked the model about invoice 17"
     ]
     failing_id = tree["load invoice"]["span_id"]
-    end = [r for r in _records(client, trace_id, failing_id) if r["event"] == "span_end"][0]
+    end = next(r for r in _records(client, trace_id, failing_id) if r["event"] == "span_end")
     assert end["error.type"] == "KeyError"
     assert "invoice 17" in end["error.stacktrace"]
     hits = client.get("/api/search", params={"q": "invoice"}).json()["hits"]
@@ -181,7 +186,9 @@ def _json_body(*spans: dict[str, Any], service: str = "rag-svc") -> dict[str, An
         "resourceSpans": [
             {
                 "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
-                "scopeSpans": [{"scope": {"name": "openinference.instrumentation.llama_index"}, "spans": list(spans)}],
+                "scopeSpans": [
+                    {"scope": {"name": "openinference.instrumentation.llama_index"}, "spans": list(spans)}
+                ],
             }
         ]
     }
@@ -189,7 +196,9 @@ def _json_body(*spans: dict[str, Any], service: str = "rag-svc") -> dict[str, An
 
 def test_otlp_json_openinference_spans_are_read_with_hex_ids(client: Any) -> None:
     body = _json_body(
-        _json_span("aaaaaaaaaaaaaaa1", "query", **{"openinference.span.kind": "CHAIN", "input.value": "why?"}),
+        _json_span(
+            "aaaaaaaaaaaaaaa1", "query", **{"openinference.span.kind": "CHAIN", "input.value": "why?"}
+        ),
         _json_span(
             "aaaaaaaaaaaaaaa2",
             "ChatCompletion",
@@ -266,7 +275,9 @@ def test_bad_bodies_get_a_4xx_that_says_why(client: Any) -> None:
     wrong_type = client.post("/v1/traces", content=whole, headers={"content-type": "application/xml"})
     assert wrong_type.status_code == 415
     bad_ids = _json_body(_json_span("not-hex-at-all!!", "x"))
-    answer = client.post("/v1/traces", content=json.dumps(bad_ids), headers={"content-type": "application/json"})
+    answer = client.post(
+        "/v1/traces", content=json.dumps(bad_ids), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 400
     assert "spans[0].spanId" in answer.json()["error"]
     assert "not hex" in answer.json()["error"]
@@ -274,7 +285,9 @@ def test_bad_bodies_get_a_4xx_that_says_why(client: Any) -> None:
     assert not_json.status_code == 400
     bomb = gzip.compress(b"\0" * (25 * 1024 * 1024))
     too_big = client.post(
-        "/v1/traces", content=bomb, headers={"content-type": "application/x-protobuf", "content-encoding": "gzip"}
+        "/v1/traces",
+        content=bomb,
+        headers={"content-type": "application/x-protobuf", "content-encoding": "gzip"},
     )
     assert too_big.status_code == 413
     assert client.get("/api/traces").json()["traces"] == []  # nothing stored from any of them
@@ -292,7 +305,9 @@ def test_short_ids_are_rejected_in_partial_success_and_the_rest_stored(client: A
 
 def test_a_span_with_100000_attributes_is_stored_or_refused_by_name_never_a_500(client: Any) -> None:
     attrs = {f"attr.{i}": f"value {i}" for i in range(100_000)}
-    body = _json_body(_json_span("eeeeeeeeeeeeeee1", "huge", **attrs), _json_span("eeeeeeeeeeeeeee2", "small"))
+    body = _json_body(
+        _json_span("eeeeeeeeeeeeeee1", "huge", **attrs), _json_span("eeeeeeeeeeeeeee2", "small")
+    )
     answer = client.post("/v1/traces", content=json.dumps(body), headers={"content-type": "application/json"})
     assert answer.status_code == 200, answer.text
     tree = _tree(client, TRACE_HEX)
@@ -330,7 +345,9 @@ def test_otlp_log_records_without_a_span_and_with_one(client: Any) -> None:
     answer = client.post("/v1/logs", content=json.dumps(body), headers={"content-type": "application/json"})
     assert answer.status_code == 200, answer.text
     records = _records(client, TRACE_HEX, "fffffffffffffff1")
-    assert [(r["event"], r["level"], r["service"]) for r in records] == [("disk almost full", "error", "jobs")]
+    assert [(r["event"], r["level"], r["service"]) for r in records] == [
+        ("disk almost full", "error", "jobs")
+    ]
     hits = client.get("/api/search", params={"q": "here"}).json()["hits"]
     assert len(hits) == 1
 
@@ -340,7 +357,9 @@ def test_the_token_guards_otlp_too(server_factory: Any, tmp_path: Any) -> None:
     headers = {"content-type": "application/x-protobuf"}
     refused = httpx.post(server.url + "/v1/traces", content=_protobuf_body(), headers=headers)
     assert refused.status_code == 401
-    exporter = OTLPSpanExporter(endpoint=server.url + "/v1/traces", headers={"Authorization": "Bearer s3cret"})
+    exporter = OTLPSpanExporter(
+        endpoint=server.url + "/v1/traces", headers={"Authorization": "Bearer s3cret"}
+    )
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     with provider.get_tracer("t").start_as_current_span("with token") as span:

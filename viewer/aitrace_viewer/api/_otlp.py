@@ -143,8 +143,9 @@ def decode_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
         body,
         content_type,
         request,
-        lambda doc: _walk_json(doc, ("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"),
-                               ("spans", "spans")),
+        lambda doc: _walk_json(
+            doc, ("resourceSpans", "resource_spans"), ("scopeSpans", "scope_spans"), ("spans", "spans")
+        ),
     )
     return request
 
@@ -156,8 +157,9 @@ def decode_logs(body: bytes, content_type: str) -> ExportLogsServiceRequest:
         body,
         content_type,
         request,
-        lambda doc: _walk_json(doc, ("resourceLogs", "resource_logs"), ("scopeLogs", "scope_logs"),
-                               ("logRecords", "log_records")),
+        lambda doc: _walk_json(
+            doc, ("resourceLogs", "resource_logs"), ("scopeLogs", "scope_logs"), ("logRecords", "log_records")
+        ),
     )
     return request
 
@@ -218,25 +220,30 @@ def _spans(request: ExportTraceServiceRequest, batch: _Batch) -> Iterator[tuple[
                 if sp.parent_span_id and not _id(sp.parent_span_id, 8):
                     batch.reject(f"{what}: parentSpanId must be 8 bytes, not all zero")
                     continue
-                yield what, OtelSpan(
-                    trace_id=trace_id,
-                    span_id=span_id,
-                    parent_span_id=_id(sp.parent_span_id, 8) or None,
-                    name=sp.name,
-                    start_ns=sp.start_time_unix_nano,
-                    end_ns=sp.end_time_unix_nano,
-                    kind=_KINDS[sp.kind] if 0 <= sp.kind < len(_KINDS) else "INTERNAL",
-                    attributes=_attrs(sp.attributes),
-                    status_code=_STATUS[sp.status.code] if 0 <= sp.status.code < len(_STATUS) else "UNSET",
-                    status_message=sp.status.message,
-                    events=[(e.name, e.time_unix_nano, _attrs(e.attributes)) for e in sp.events],
-                    links=[
-                        (_id(lk.trace_id, 16), _id(lk.span_id, 8), _attrs(lk.attributes))
-                        for lk in sp.links
-                        if _id(lk.trace_id, 16) and _id(lk.span_id, 8)
-                    ],
-                    resource=resource,
-                    scope=scope,
+                yield (
+                    what,
+                    OtelSpan(
+                        trace_id=trace_id,
+                        span_id=span_id,
+                        parent_span_id=_id(sp.parent_span_id, 8) or None,
+                        name=sp.name,
+                        start_ns=sp.start_time_unix_nano,
+                        end_ns=sp.end_time_unix_nano,
+                        kind=_KINDS[sp.kind] if 0 <= sp.kind < len(_KINDS) else "INTERNAL",
+                        attributes=_attrs(sp.attributes),
+                        status_code=_STATUS[sp.status.code]
+                        if 0 <= sp.status.code < len(_STATUS)
+                        else "UNSET",
+                        status_message=sp.status.message,
+                        events=[(e.name, e.time_unix_nano, _attrs(e.attributes)) for e in sp.events],
+                        links=[
+                            (_id(lk.trace_id, 16), _id(lk.span_id, 8), _attrs(lk.attributes))
+                            for lk in sp.links
+                            if _id(lk.trace_id, 16) and _id(lk.span_id, 8)
+                        ],
+                        resource=resource,
+                        scope=scope,
+                    ),
                 )
 
 
