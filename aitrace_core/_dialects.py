@@ -254,11 +254,20 @@ def normalise(attrs: Mapping[str, Any]) -> Normalised:
         if key in attrs and field not in attrs:
             norm.put(field, attrs[key])
             used.add(key)
-    if "gen_ai.request.model" not in attrs and "llm.model_name" in attrs:
-        norm.end.setdefault("gen_ai.response.model", attrs["llm.model_name"])
     if "llm.invocation_parameters" in attrs:
-        norm.put("llm.invocation_parameters", _json(attrs["llm.invocation_parameters"]))
+        params = _json(attrs["llm.invocation_parameters"])
+        norm.put("llm.invocation_parameters", params)
         used.add("llm.invocation_parameters")
+        # OpenInference's llm.model_name is the model that answered; the one asked for is a parameter
+        asked = params.get("model") if isinstance(params, dict) else None
+        if isinstance(asked, str) and "gen_ai.request.model" not in attrs:
+            norm.put("gen_ai.request.model", asked)
+            if "llm.model_name" in attrs and "gen_ai.response.model" not in attrs:
+                norm.put("gen_ai.response.model", attrs["llm.model_name"])
+    finish = attrs.get("llm.finish_reason")
+    if finish is not None and "gen_ai.response.finish_reasons" not in attrs:
+        norm.put("gen_ai.response.finish_reasons", [str(finish)])
+        used.add("llm.finish_reason")
     _value_field(norm, attrs, used, "input.value", "input")
     _value_field(norm, attrs, used, "output.value", "output")
     _value_field(norm, attrs, used, "traceloop.entity.input", "input")

@@ -138,6 +138,20 @@ test("summarize adds up tokens and cost like the API's summary", () => {
   assert.equal(s.duration_ms, 40);
 });
 
+test("an SDK's LLM span under a LangChain LLM span is one model call: its tokens count once", () => {
+  const usage = { "gen_ai.usage.input_tokens": 21, "gen_ai.usage.output_tokens": 7, "gen_ai.usage.cost_usd": 0.25 };
+  const records = [
+    ...sample(),
+    rec("span_start", D, 11, { parent_span_id: B, span_name: "ChatCompletion", span_kind: "llm" }),
+    rec("span_end", D, 17, { parent_span_id: B, span_name: "ChatCompletion", span_kind: "llm", duration_ms: 6,
+      status: "ok", ...usage }),
+  ];
+  const s = summarize(buildTree(records));
+  assert.equal(s.input_tokens, 10);  // the outer (LangChain) span's figures, as in sample()
+  assert.equal(s.total_tokens, 15);
+  assert.equal(s.cost_usd, 0.5);
+});
+
 test("odd records (missing or wrong-typed fields) still give a tree", () => {
   const odd = [
     { event: "span_start", span_id: A, span_name: 42, span_kind: null, timestamp: "yesterday" },

@@ -93,10 +93,10 @@ _TOTALS = {
     "start_us": "min(start_us)",
     "last_us": "max(last_us)",
     "max_end_us": "max(end_us)",
-    "input_tokens": "sum(input_tokens)",
-    "output_tokens": "sum(output_tokens)",
-    "total_tokens": "sum(total_tokens)",
-    "cost_usd": "sum(cost_usd)",
+    "input_tokens": "sum(CASE WHEN {nested} THEN NULL ELSE input_tokens END)",
+    "output_tokens": "sum(CASE WHEN {nested} THEN NULL ELSE output_tokens END)",
+    "total_tokens": "sum(CASE WHEN {nested} THEN NULL ELSE total_tokens END)",
+    "cost_usd": "sum(CASE WHEN {nested} THEN NULL ELSE cost_usd END)",
     "model": "min(model)",
     "thread_id": "min(thread_id)",
     "incomplete": "max(incomplete)",
@@ -106,7 +106,19 @@ _TOTALS = {
 if tuple(_TOTALS) != _Totals._fields:
     raise ImportError("_TOTALS and _Totals name different columns")
 
-_TOTALS_SQL = f"SELECT {', '.join(_TOTALS.values())} FROM spans WHERE trace_id IN :ids GROUP BY trace_id"
+_LLM_KINDS = "('llm', 'chat_model')"
+_NESTED_LLM = (
+    f"(s.kind IN {_LLM_KINDS} AND s.parent_span_id IS NOT NULL AND EXISTS (SELECT 1 FROM spans p "
+    f"WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id AND p.kind IN {_LLM_KINDS}))"
+)
+"""An LLM span inside an LLM span: the same model call seen twice (a LangChain chat model's span and, under
+it, the span an SDK instrumentation made for the HTTP call). The outer one counts in the trace's tokens and
+cost; the inner one keeps its own figures on its span (docs/otlp.md)."""
+
+_TOTALS_SQL = (
+    f"SELECT {', '.join(v.format(nested=_NESTED_LLM) for v in _TOTALS.values())} "
+    "FROM spans s WHERE trace_id IN :ids GROUP BY trace_id"
+)
 
 
 class _Root(NamedTuple):

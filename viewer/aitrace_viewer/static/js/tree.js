@@ -314,6 +314,8 @@ export function visibleRows(tree, expanded) {
   return rows;
 }
 
+const LLM_KINDS = new Set(["llm", "chat_model"]);
+
 function num(v) {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
@@ -326,14 +328,18 @@ export function summarize(tree) {
   for (const span of tree.order) {
     const a = span.attrs;
     if (span.status === "error") errors++;
-    if (typeof a["gen_ai.usage.input_tokens"] === "number" || typeof a["gen_ai.usage.output_tokens"] === "number") {
+    // An LLM span inside an LLM span is the same model call seen twice (an SDK instrumentation's span under
+    // a LangChain chat model's): the outer one counts, as the server's summaries do (docs/otlp.md).
+    const nested = LLM_KINDS.has(span.kind) && LLM_KINDS.has(tree.spans.get(span.parentId)?.kind);
+    const hasUsage = typeof a["gen_ai.usage.input_tokens"] === "number" || typeof a["gen_ai.usage.output_tokens"] === "number";
+    if (hasUsage && !nested) {
       hasTokens = true;
       input += num(a["gen_ai.usage.input_tokens"]);
       output += num(a["gen_ai.usage.output_tokens"]);
       total += num(a["gen_ai.usage.total_tokens"]) ||
         (num(a["gen_ai.usage.input_tokens"]) + num(a["gen_ai.usage.output_tokens"]));
     }
-    if (typeof a["gen_ai.usage.cost_usd"] === "number") { hasCost = true; cost += a["gen_ai.usage.cost_usd"]; }
+    if (!nested && typeof a["gen_ai.usage.cost_usd"] === "number") { hasCost = true; cost += a["gen_ai.usage.cost_usd"]; }
     const m = a["gen_ai.response.model"] ?? a["gen_ai.request.model"];
     if (!model && typeof m === "string") model = m;
     if (!thread && typeof a.thread_id === "string") thread = a.thread_id;
