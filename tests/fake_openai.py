@@ -23,7 +23,11 @@ def _answer(request: dict[str, Any]) -> dict[str, Any]:
     tools = request.get("tools") or []
     if tools and not any(m.get("role") == "tool" for m in messages):
         name = tools[0]["function"]["name"]
-        call = {"id": "call_fake_1", "type": "function", "function": {"name": name, "arguments": '{"city": "Oslo"}'}}
+        call = {
+            "id": "call_fake_1",
+            "type": "function",
+            "function": {"name": name, "arguments": '{"city": "Oslo"}'},
+        }
         return {"role": "assistant", "content": None, "tool_calls": [call]}
     last = next((m.get("content") for m in reversed(messages) if m.get("role") in ("user", "tool")), "")
     return {"role": "assistant", "content": f"fake answer to: {last}"}
