@@ -213,6 +213,97 @@ def over_http(records: list[dict[str, Any]], db: str) -> float:
     return len(records) / elapsed
 
 
+# -- the same data as OTLP/protobuf ------------------------------------------------------------------------
+
+_STANDARD = {
+    "timestamp", "level", "event", "logger", "service", "trace_id", "span_id", "parent_span_id", "seq"
+}
+
+
+def _any_value(value: Any) -> Any:
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, str):
+        return AnyValue(string_value=value)
+    import json
+
+    return AnyValue(string_value=json.dumps(value))
+
+
+def otlp_bodies(records: list[dict[str, Any]]) -> tuple[list[bytes], int]:
+    """The same spans as gzip'd ``ExportTraceServiceRequest`` bodies (one per 1,000 records' worth of spans):
+    a span's fields become attributes, its log records events, its service the resource's ``service.name``."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.trace.v1.trace_pb2 import Status
+
+    by_span: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        by_span.setdefault((r["trace_id"], r["span_id"]), []).append(r)
+    bodies = []
+    request = ExportTraceServiceRequest()
+    scopes: dict[str, Any] = {}
+    in_request = 0
+    for (trace_id, span_id), recs in by_span.items():
+        service = recs[0]["service"]
+        if service not in scopes:
+            rs = request.resource_spans.add()
+            kv = rs.resource.attributes.add()
+            kv.key, kv.value.string_value = "service.name", service
+            scopes[service] = rs.scope_spans.add()
+        span = scopes[service].spans.add()
+        span.trace_id, span.span_id = bytes.fromhex(trace_id), bytes.fromhex(span_id)
+        if recs[0].get("parent_span_id"):
+            span.parent_span_id = bytes.fromhex(recs[0]["parent_span_id"])
+        for r in recs:
+            ns = parse_ts(r["timestamp"]) * 1000
+            if r["event"] == "span_start":
+                span.name, span.start_time_unix_nano = r["span_name"], ns
+            elif r["event"] == "span_end":
+                span.end_time_unix_nano = ns
+                if r.get("status") == "error":
+                    span.status.code = Status.STATUS_CODE_ERROR
+            else:
+                event = span.events.add()
+                event.name, event.time_unix_nano = r["event"], ns
+                for key, value in r.items():
+                    if key not in _STANDARD:
+                        kv = event.attributes.add()
+                        kv.key = key
+                        kv.value.CopyFrom(_any_value(value))
+                continue
+            for key, value in r.items():
+                if key not in _STANDARD and key not in ("span_name", "duration_ms", "status"):
+                    kv = span.attributes.add()
+                    kv.key = key
+                    kv.value.CopyFrom(_any_value(value))
+        in_request += len(recs)
+        if in_request >= BATCH:
+            bodies.append(gzip.compress(request.SerializeToString(), 1))
+            request, scopes, in_request = ExportTraceServiceRequest(), {}, 0
+    if in_request:
+        bodies.append(gzip.compress(request.SerializeToString(), 1))
+    return bodies, len(by_span)
+
+
+def over_otlp(bodies: list[bytes], spans: int, db: str) -> float:
+    """Spans per second through ``POST /v1/traces`` (protobuf, gzip)."""
+    with server_process(db) as url, httpx.Client(timeout=120) as client:
+        headers = {"content-type": "application/x-protobuf", "content-encoding": "gzip"}
+        started = time.perf_counter()
+        for body in bodies:
+            response = client.post(url + "/v1/traces", content=body, headers=headers)
+            response.raise_for_status()
+            assert not response.content, response.content  # no partial_success: every span stored
+        elapsed = time.perf_counter() - started
+    return spans / elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -223,12 +314,14 @@ def main() -> None:
     records = make_records(args.records)
     batches = batches_of(records)
     results = []
-    runs: dict[str, list[float]] = {"every": [], "records": [], "http": []}
+    otlp, span_count = otlp_bodies(records)
+    runs: dict[str, list[float]] = {"every": [], "records": [], "http": [], "otlp": []}
     for _attempt in range(args.repeat):  # alternate, keep the best of each: this machine is noisy
         with tempfile.TemporaryDirectory() as tmp:
             runs["every"].append(raw_sqlite(batches, Path(tmp) / "every.db", every_row=True))
             runs["records"].append(raw_sqlite(batches, Path(tmp) / "records.db", every_row=False))
             runs["http"].append(over_http(records, f"sqlite:///{Path(tmp) / 'http.db'}"))
+            runs["otlp"].append(over_otlp(otlp, span_count, f"sqlite:///{Path(tmp) / 'otlp.db'}"))
     results.append(_row("SQLite", *(max(runs[k]) for k in ("http", "every", "records"))))
     if not args.no_pg:
         with postgres(args.pg_url) as pg:
@@ -250,6 +343,14 @@ def main() -> None:
         table(
             results,
             ("store", "HTTP /api/ingest", "raw, every row", "ratio", "target", "raw, records only", "ratio"),
+        )
+    )
+    json_spans = max(runs["http"]) * span_count / len(records)
+    print(f"\nthe same {span_count:,} spans into SQLite (spans/s, best of {args.repeat})\n")
+    print(
+        table(
+            [(f"{json_spans:,.0f}", f"{max(runs['otlp']):,.0f}", f"{max(runs['otlp']) / json_spans:.2f}x")],
+            ("/api/ingest (JSONL, gzip)", "/v1/traces (OTLP protobuf, gzip)", "ratio"),
         )
     )
     print(
