@@ -209,10 +209,9 @@ def normalise(attrs: Mapping[str, Any]) -> Normalised:
     norm.kind = _kind(attrs)
     groups: dict[str, dict[str, Any]] = {}
     for key, value in attrs.items():
-        for prefix in _INDEXED:
-            if key.startswith(prefix):
-                groups.setdefault(prefix, {})[key] = value
-                break
+        if key.startswith(_INDEXED):
+            prefix = next(p for p in _INDEXED if key.startswith(p))
+            groups.setdefault(prefix, {})[key] = value
     # messages: the current GenAI form first, then the older indexed one, then OpenInference's
     for key in ("gen_ai.input.messages", "gen_ai.output.messages"):
         messages = _genai_messages(attrs.get(key))
