@@ -185,7 +185,10 @@ class RecordsToOtlp:
         if resource is None:
             if len(self._resources) > 256:
                 self._resources.clear()
-            resource = self._resources[service] = Resource.create({"service.name": service})
+            # Not Resource.create: its detectors run in a thread pool, which cannot start at interpreter exit.
+            resource = self._resources[service] = Resource(
+                {"service.name": service, "telemetry.sdk.language": "python", "aitrace.version": __version__}
+            )
         return resource
 
     def _span(self, start: Mapping[str, Any] | None, end: Mapping[str, Any] | None) -> ReadableSpan:

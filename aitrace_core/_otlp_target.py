@@ -178,6 +178,12 @@ class OtlpTarget:
         return OtlpExporters(self.endpoint, self.headers, self.request_timeout, self.use_gzip)
 
     def send(self, lines: list[bytes], budget: Budget) -> None:
+        try:
+            self._send(lines, budget)
+        except Exception as exc:  # a bug of ours: the records are kept, and said once
+            self._spill(lines, f"aitrace could not convert them: {type(exc).__name__}: {exc}")
+
+    def _send(self, lines: list[bytes], budget: Budget) -> None:
         span_lines: list[bytes] = []
         log_lines: list[bytes] = []
         for line in lines:
