@@ -28,7 +28,9 @@ def test_an_error_is_an_error_span_with_an_exception_event(tmp_path: Path) -> No
         raise ValueError(f"card declined for {amount}")
 
     with Receiver() as receiver:
-        aitrace_core.configure(service_name="pay", target=str(tmp_path / "t.jsonl"), otlp_endpoint=receiver.url)
+        aitrace_core.configure(
+            service_name="pay", target=str(tmp_path / "t.jsonl"), otlp_endpoint=receiver.url
+        )
         with pytest.raises(ValueError, match="card declined"):
             charge(12)
         assert aitrace_core.flush(10)

@@ -1,4 +1,4 @@
-"""configure(otlp_endpoint=...): a real LangGraph run arrives at an OTLP/HTTP receiver as GenAI spans and logs."""
+"""configure(otlp_endpoint=...): a LangGraph run reaches an OTLP/HTTP receiver as GenAI spans and logs."""
 
 from __future__ import annotations
 
