@@ -31,7 +31,7 @@ from ._notices import Once
 from ._otlp_convert import RecordsToOtlp
 from ._targets import Budget, append_lines
 
-__all__ = ["OtlpExporters", "OtlpTarget", "parse_headers", "signal_url"]
+__all__ = ["OtlpExporters", "OtlpTarget", "parse_headers", "push_records", "signal_url"]
 
 _EXPORTER_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
@@ -113,6 +113,7 @@ class OtlpExporters:
             endpoint=logs, headers=headers, timeout=timeout, compression=compression, session=self.session
         )
         self.traces_url: str = self.spans._endpoint
+        self.logs_url: str = self.logs._endpoint
 
     def refused(self) -> None:
         self.refused_at = time.monotonic()
@@ -270,3 +271,34 @@ class OtlpTarget:
     def close(self) -> None:
         with self._lock:
             self._exporters.abort()
+
+
+def push_records(
+    records: Sequence[Mapping[str, Any]],
+    endpoint: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+    chunk: int = 1_000,
+) -> tuple[int, int]:
+    """Send ``records`` (a stored trace, a .jsonl file) to an OTLP receiver now: ``(spans, log records)``
+    sent. Raises ``ConnectionError`` naming the receiver and what it answered when a chunk is not taken."""
+    from ._otlp_convert import records_to_otlp
+
+    spans, logs, _skipped = records_to_otlp(records)
+    exporters = OtlpExporters(endpoint, headers, timeout, True)
+    try:
+        for kind, items in (("spans", spans), ("log records", logs)):
+            for at in range(0, len(items), chunk):
+                part = items[at : at + chunk]
+                ok = exporters.export(part, []) if kind == "spans" else exporters.export([], part)
+                if not all(ok):
+                    url = exporters.traces_url if kind == "spans" else exporters.logs_url
+                    why = "connection refused" if exporters.refused_at is not None else "refused or no answer"
+                    raise ConnectionError(
+                        f"the OTLP receiver at {url} did not take {kind} {at + 1}-{at + len(part)} of "
+                        f"{len(items)} ({why})"
+                    )
+    finally:
+        exporters.abort()
+    return len(spans), len(logs)

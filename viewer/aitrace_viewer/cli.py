@@ -299,11 +299,22 @@ def import_cmd(path: Path, db: str | None) -> None:
     default=None,
     help="Write to this file (default stdout; with --html, SOURCE's name with .html).",
 )
+@click.option(
+    "--otlp",
+    "otlp",
+    default=None,
+    metavar="URL",
+    help="Send the records as OTLP/HTTP spans and logs to this receiver (a Collector's http://host:4318) "
+    "instead; headers from OTEL_EXPORTER_OTLP_HEADERS. Needs aitrace[otlp].",
+)
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
-def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str | None) -> None:
-    """Write a trace's records as JSON, JSONL or CSV, or a standalone HTML page with --html.
+def export_cmd(
+    source: str, fmt: str, html: bool, output: Path | None, db: str | None, otlp: str | None
+) -> None:
+    """Write a trace's records as JSON, JSONL or CSV, a standalone HTML page with --html, or send them to
+    an OpenTelemetry backend with --otlp.
 
-    SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
+    SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, --otlp, or to convert it).
     """
     need("viewer")
 
@@ -330,6 +341,9 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
         raise click.BadParameter(
             "must be a trace id (32 lowercase hex characters) or an existing .jsonl file", param_hint="SOURCE"
         )
+    if otlp is not None:
+        _push_otlp(records, otlp)
+        return
     if html:
         from . import export_html  # the UI's module
 
@@ -350,6 +364,30 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _push_otlp(records: list[Any], url: str) -> None:
+    from aitrace_core._targets import check_target
+
+    try:
+        from aitrace_core._otlp_target import push_records
+    except ImportError as exc:  # the package name is not its import name: find_spec cannot tell (need())
+        raise click.ClickException(
+            f"--otlp needs packages that are not installed ({exc.name}): pip install 'aitrace[otlp]'"
+        ) from None
+
+    try:
+        if check_target(url) != "http":
+            raise ValueError("not an http(s) URL")
+    except ValueError:
+        raise click.BadParameter(
+            f"{url!r}: give the receiver's http(s) URL, such as http://127.0.0.1:4318", param_hint="--otlp"
+        ) from None
+    try:
+        spans, logs = push_records(records, url)
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"sent {spans} spans and {logs} log records to {url}", err=True)
 
 
 @click.command("prune")
