@@ -68,7 +68,8 @@ def test_export_otlp_to_a_receiver_that_is_down_says_so(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    result = CliRunner().invoke(main, ["export", "--otlp", f"http://127.0.0.1:{port}", str(tmp_path / "run.jsonl")])
+    url = f"http://127.0.0.1:{port}"
+    result = CliRunner().invoke(main, ["export", "--otlp", url, str(tmp_path / "run.jsonl")])
     assert result.exit_code == 1
     assert f"127.0.0.1:{port}/v1/traces did not take spans 1-" in result.output
     assert "connection refused" in result.output
