@@ -1,7 +1,8 @@
 """aitrace_core: spans and structured log records for any Python code.
 
 OpenTelemetry gives trace and span ids; structlog writes JSON records that carry them; a buffered shipper
-sends them to the aitrace server, a .jsonl file, or stdout. See docs/schema.md for the record format.
+sends them to the aitrace server, a .jsonl file, or stdout, and, if asked, to an OTLP receiver. See
+docs/schema.md for the record format.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from ._errors import AITraceError, ConfigError
 from ._extras import missing_packages_message
 from ._fields import MISSING, is_span_id, is_trace_id
 from ._logging import StdlibBridge, add_trace_ids, get_logger
+from ._otlp_setup import send_otlp
 from ._paths import cache_dir, config_dir
 from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
@@ -66,6 +68,7 @@ __all__ = [
     "record_schema",
     "resolve_refs",
     "say_once",
+    "send_otlp",
     "setup_tracing",
     "shutdown",
     "span",

@@ -8,15 +8,18 @@ said once on stderr (the application keeps running).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ._config import CoreSettings
+from ._errors import ConfigError
 from ._settings_check import say_once
 from ._shipper import Shipper, ShipperStats
 from ._targets import Target, check_target, default_spill_dir, safe_name
 
-__all__ = ["Tee", "make_otlp_shipper", "target_is_off"]
+__all__ = ["Tee", "make_otlp_shipper", "send_otlp", "target_is_off"]
 
 
 def target_is_off(settings: CoreSettings) -> bool:
@@ -72,3 +75,32 @@ class Tee:
     def write(self, line: bytes) -> bool:
         first = self.first.write(line)
         return self.second.write(line) or first
+
+
+def send_otlp(
+    records: Sequence[Mapping[str, Any]],
+    endpoint: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, int]:
+    """Send records (a stored trace, a .jsonl file's) to an OTLP/HTTP receiver now, as spans with GenAI
+    attributes and log records (docs/otlp-export.md); returns ``(spans, log records)`` sent.
+
+    ``endpoint`` is the receiver's base URL (``http://collector:4318``). Raises :class:`ConfigError` when
+    ``endpoint`` is not an http(s) URL or ``aitrace[otlp]`` is not installed, ``ConnectionError`` (naming
+    the receiver and what was not taken) when the receiver does not take them.
+    """
+    try:
+        kind = check_target(endpoint)
+    except ValueError:
+        kind = ""
+    if kind != "http":
+        raise ConfigError(f"{endpoint!r} is not an http(s) URL such as http://127.0.0.1:4318")
+    try:
+        from ._otlp_target import push_records
+    except ImportError as exc:
+        raise ConfigError(
+            f"OTLP export needs packages that are not installed ({exc.name}): pip install 'aitrace[otlp]'"
+        ) from None
+    return push_records(records, endpoint, headers=headers, timeout=timeout)

@@ -367,24 +367,12 @@ def export_cmd(
 
 
 def _push_otlp(records: list[Any], url: str) -> None:
-    from aitrace_core._targets import check_target
+    from aitrace_core import ConfigError, send_otlp
 
     try:
-        from aitrace_core._otlp_target import push_records
-    except ImportError as exc:  # the package name is not its import name: find_spec cannot tell (need())
-        raise click.ClickException(
-            f"--otlp needs packages that are not installed ({exc.name}): pip install 'aitrace[otlp]'"
-        ) from None
-
-    try:
-        if check_target(url) != "http":
-            raise ValueError("not an http(s) URL")
-    except ValueError:
-        raise click.BadParameter(
-            f"{url!r}: give the receiver's http(s) URL, such as http://127.0.0.1:4318", param_hint="--otlp"
-        ) from None
-    try:
-        spans, logs = push_records(records, url)
+        spans, logs = send_otlp(records, url)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--otlp") from None
     except ConnectionError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"sent {spans} spans and {logs} log records to {url}", err=True)
