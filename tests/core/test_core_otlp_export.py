@@ -95,20 +95,23 @@ def test_aitrace_otlp_endpoint_wins_over_the_standard_variable(monkeypatch: pyte
 
 APP = """
 import aitrace_core as a
-a.configure(service_name="app", otlp_endpoint={url!r}, exit_timeout=60, target={target!r})
+a.configure(service_name="app", otlp_endpoint={url!r}, exit_timeout=60, request_timeout=60, target={target!r})
 with a.span("main"):
     for i in range(200):
         a.get_logger().info("line", i=i)
+        if i in (50, 100):
+            a.flush(60)  # several batches: the receiver is found away, then known away
 """
 
 
 def _run_app(tmp_path: Path, url: str, target: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AITRACE_", "OTEL_"))}
     env.update(HOME=str(tmp_path), AITRACE_SPILL_DIR=str(tmp_path / "spill"))
-    # exit_timeout is 60 s: waiting for it (or for the exporter's retries) would pass this bound.
+    # exit_timeout and request_timeout are 60 s: waiting for them, or for the exporter's retries within
+    # them (1 + 2 + 4 + 8 + 16 s), would pass this bound.
     return subprocess.run(
         [sys.executable, "-c", APP.format(url=url, target=target)],
-        env=env, capture_output=True, text=True, timeout=30, check=True,
+        env=env, capture_output=True, text=True, timeout=20, check=True,
     )
 
 
