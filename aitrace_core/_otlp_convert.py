@@ -30,7 +30,7 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from ._refs import RefResolver
+from ._refs import RefResolver, resolve_refs
 from ._version import __version__
 
 __all__ = ["RecordsToOtlp", "records_to_otlp"]
@@ -302,7 +302,9 @@ class RecordsToOtlp:
 def records_to_otlp(
     records: Iterable[Mapping[str, Any]],
 ) -> tuple[list[ReadableSpan], list[ReadableLogRecord], int]:
-    """All of ``records`` (a file, a stored trace) as ``(spans, log records, records skipped)``."""
+    """All of ``records`` (a file, a stored trace) as ``(spans, log records, records skipped)``; message
+    references are resolved among all of them first, so their order does not matter."""
+    records = resolve_refs(records)
     converter = RecordsToOtlp(max_open=10_000_000, max_traces=10_000_000)
     skipped = sum(1 for record in records if not converter.add(record))
     spans, logs = converter.finish()
