@@ -27,7 +27,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from ._notices import Once
+from ._notices import Once, RateLimited
 from ._otlp_convert import RecordsToOtlp
 from ._targets import Budget, append_lines
 
@@ -47,6 +47,7 @@ class _OwnThreadsOnly(logging.Filter):
         return not (record.threadName or "").startswith("aitrace-")
 
 
+_too_many_open = RateLimited()
 _filter = _OwnThreadsOnly()
 for _name in _EXPORTER_LOGGERS:
     logging.getLogger(_name).addFilter(_filter)
@@ -171,6 +172,8 @@ class OtlpTarget:
 
     def _init_state(self) -> None:
         self._converter = RecordsToOtlp()
+        self._held: dict[tuple[str, str], bytes] = {}
+        """Encoded ``span_start`` records of spans still open, in the order they started."""
         self._exporters = self._new_exporters()
         self._away_until = 0.0
         self._told = Once()
@@ -185,8 +188,9 @@ class OtlpTarget:
             self._spill(lines, f"aitrace could not convert them: {type(exc).__name__}: {exc}")
 
     def _send(self, lines: list[bytes], budget: Budget) -> None:
-        span_lines: list[bytes] = []
+        span_lines: list[bytes] = []  # the records of the spans made now (start and end)
         log_lines: list[bytes] = []
+        held = self._held
         for line in lines:
             try:
                 record = json.loads(line)
@@ -196,14 +200,30 @@ class OtlpTarget:
             if not isinstance(record, dict) or not self._converter.add(record):
                 self.counters["dropped_io"] += 1
                 continue
-            (span_lines if record.get("event") in ("span_start", "span_end") else log_lines).append(line)
+            event = record.get("event")
+            if event == "span_start":  # held until its span ends and is sent (or spilled) with it
+                held[(record["trace_id"], record["span_id"])] = line
+                if len(held) > self._converter.max_open:  # its span will be made from its end alone
+                    held.pop(next(iter(held)))
+                    self.counters["dropped_io"] += 1
+                    _too_many_open.warn(
+                        "aitrace: more than %d spans open at once; the oldest's start record is not exported "
+                        "(its span is, from its end record)",
+                        self._converter.max_open,
+                    )
+            elif event == "span_end":
+                start = held.pop((record["trace_id"], record["span_id"]), None)
+                span_lines += [line] if start is None else [start, line]
+            else:
+                log_lines.append(line)
         spans, logs = self._converter.take()
         if budget.closing():  # anything still open will not end in this process: send what it has
             more_spans, more_logs = self._converter.finish()
             spans += more_spans
             logs += more_logs
+            span_lines += held.values()
+            held.clear()
         if not spans and not logs:
-            self._spill(span_lines + log_lines, "nothing")  # only starts of spans still open: keep them
             return
         if time.monotonic() < self._away_until:
             self._spill(span_lines + log_lines, "the receiver did not answer (connection refused)")
@@ -229,8 +249,6 @@ class OtlpTarget:
     def _spill(self, lines: list[bytes], reason: str) -> None:
         """Keep ``lines`` in the spill file; the first time, say where and how to send them later."""
         if not lines:
-            return
-        if reason == "nothing":  # span starts whose end is yet to come: they are held, not lost
             return
         path = self.spill_path
         try:
