@@ -146,3 +146,38 @@ def test_a_receiver_that_is_up_gets_everything_before_exit(tmp_path: Path) -> No
         assert receiver.wait_for(lambda r: len(r.logs) == 200 and len(r.spans) == 1, timeout=5)
     assert time.monotonic() - started >= 0  # (no timing claim: the bound is _run_app's timeout)
     assert not (tmp_path / "spill").exists()
+
+
+def _start(span: str, n: int) -> dict[str, object]:
+    return {
+        "timestamp": f"2026-11-25T12:00:0{n}.000000Z", "level": "info", "event": "span_start",
+        "logger": "t", "service": "s", "trace_id": "ab" * 16, "span_id": span, "parent_span_id": "cd" * 8,
+        "span_name": f"step {n}", "span_kind": "node", "input": {"n": n},
+    }
+
+
+def _end(span: str, n: int, status: str = "ok") -> dict[str, object]:
+    return {**_start(span, n), "event": "span_end", "duration_ms": 5.0, "status": status, "output": n}
+
+
+def test_memory_is_bounded_by_open_spans_and_the_oldest_keeps_its_end() -> None:
+    from aitrace_core._otlp_convert import RecordsToOtlp
+
+    converter = RecordsToOtlp(max_open=3)
+    ids = [f"{i + 1:016x}" for i in range(5)]
+    for n, span in enumerate(ids):
+        converter.add(_start(span, n))
+    for n, span in enumerate(ids):
+        converter.add(_end(span, n, "cancelled" if n == 4 else "ok"))
+    spans, _ = converter.take()
+    assert converter.starts_dropped == 2
+    by_id = {f"{s.context.span_id:016x}": s for s in spans}
+    assert set(by_id) == set(ids)  # every span is sent...
+    # ...the two oldest from their end alone (no input), the others whole
+    assert ["input.value" in by_id[span].attributes for span in ids] == [False, False, True, True, True]
+    # timing from the end record: start = end - duration
+    oldest = by_id[ids[0]]
+    assert oldest.end_time - oldest.start_time == 5_000_000
+    assert by_id[ids[4]].status.status_code.name == "UNSET"
+    assert by_id[ids[4]].attributes["aitrace.status"] == "cancelled"
+    assert by_id[ids[3]].status.status_code.name == "OK"
