@@ -139,7 +139,9 @@ def shutdown(timeout: float = 5.0) -> bool:
     with runtime.lock:
         shippers = [s for s in (_shipper, _otlp_shipper) if s is not None]
         _shipper = _otlp_shipper = None
-        runtime.sink = None
+        sink = runtime.sink
+        if sink is not None and (sink in shippers or (isinstance(sink, Tee) and sink.first in shippers)):
+            runtime.sink = None
     route_stdlib(False)
     end = time.monotonic() + timeout
     done = True
