@@ -48,6 +48,8 @@ class _OwnThreadsOnly(logging.Filter):
 
 
 _too_many_open = RateLimited()
+_NO_ENDPOINT = frozenset({404, 405, 501})
+"""Statuses that say a receiver has no such endpoint at all (not a passing failure)."""
 _filter = _OwnThreadsOnly()
 for _name in _EXPORTER_LOGGERS:
     logging.getLogger(_name).addFilter(_filter)
@@ -88,10 +90,12 @@ class _Session(requests.Session):
         if self._owner.aborted:
             raise requests.ConnectionError("aitrace: export cut short")
         try:
-            return super().request(*args, **kwargs)
+            response = super().request(*args, **kwargs)
         except requests.ConnectionError:
             self._owner.refused()
             raise
+        self._owner.statuses[str(response.url)] = response.status_code
+        return response
 
 
 class OtlpExporters:
@@ -103,6 +107,8 @@ class OtlpExporters:
     ) -> None:
         self.aborted = False
         self.refused_at: float | None = None
+        self.statuses: dict[str, int] = {}
+        """The last HTTP status each URL answered."""
         self.session = _Session(self)
         compression = Compression.Gzip if use_gzip else Compression.NoCompression
         traces = signal_url(endpoint, "traces") if endpoint else None
@@ -176,6 +182,8 @@ class OtlpTarget:
         """Encoded ``span_start`` records of spans still open, in the order they started."""
         self._exporters = self._new_exporters()
         self._away_until = 0.0
+        self._no_logs = False
+        """The receiver has no logs endpoint (Phoenix, Jaeger, Tempo take traces only)."""
         self._told = Once()
 
     def _new_exporters(self) -> OtlpExporters:
@@ -223,6 +231,9 @@ class OtlpTarget:
             logs += more_logs
             span_lines += held.values()
             held.clear()
+        if self._no_logs and log_lines:
+            self.counters["dropped_io"] += len(log_lines)
+            logs, log_lines = [], []
         if not spans and not logs:
             return
         if time.monotonic() < self._away_until:
@@ -235,6 +246,17 @@ class OtlpTarget:
         spans_ok, logs_ok = exporters.export(spans, logs)
         if exporters.refused_at is not None:
             self._away_until = exporters.refused_at + self.probe_interval
+        status = exporters.statuses.get(exporters.logs_url)
+        if not logs_ok and status in _NO_ENDPOINT:
+            self._no_logs = True
+            self.counters["dropped_io"] += len(log_lines)
+            self._told.warn(
+                "no-logs",
+                "aitrace: the OTLP receiver at %s does not take logs (HTTP %s): log records are not exported "
+                "(spans are; the aitrace target, if any, keeps every record)",
+                exporters.logs_url, status,
+            )
+            logs_ok, log_lines = True, []
         delivered = (span_lines if spans_ok else []) + (log_lines if logs_ok else [])
         self.counters["sent"] += len(delivered)
         failed = ([] if spans_ok else span_lines) + ([] if logs_ok else log_lines)

@@ -42,6 +42,8 @@ class Receiver:
         self.logs: list[dict[str, Any]] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.status = 200
+        self.logs_status = 200
+        """Answer to /v1/logs: 405 plays a receiver that takes traces only (Phoenix, Jaeger, Tempo)."""
         self.lock = threading.Lock()
         receiver = self
 
@@ -55,8 +57,9 @@ class Receiver:
                     body = gzip.decompress(body)
                 with receiver.lock:
                     receiver.requests.append((self.path, dict(self.headers.items())))
-                if receiver.status != 200:
-                    self.send_response(receiver.status)
+                status = receiver.logs_status if self.path == "/v1/logs" else receiver.status
+                if status != 200:
+                    self.send_response(status)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return

@@ -181,3 +181,24 @@ def test_memory_is_bounded_by_open_spans_and_the_oldest_keeps_its_end() -> None:
     assert by_id[ids[4]].status.status_code.name == "UNSET"
     assert by_id[ids[4]].attributes["aitrace.status"] == "cancelled"
     assert by_id[ids[3]].status.status_code.name == "OK"
+
+
+def test_a_receiver_without_a_logs_endpoint_is_told_once_and_its_spans_still_flow(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Receiver() as receiver:
+        receiver.logs_status = 405
+        aitrace_core.configure(target=str(tmp_path / "all.jsonl"), otlp_endpoint=receiver.url)
+        for n in range(3):
+            with aitrace_core.span(f"job {n}"):
+                aitrace_core.get_logger().info("working", n=n)
+            assert aitrace_core.flush(10)
+        assert receiver.wait_for(lambda r: len(r.spans) == 3)
+        log_posts = [path for path, _ in receiver.requests if path == "/v1/logs"]
+    told = [r.getMessage() for r in caplog.records if "OTLP" in r.getMessage()]
+    assert len(told) == 1
+    assert "does not take logs (HTTP 405)" in told[0]
+    assert log_posts == ["/v1/logs"]  # asked once, not with every batch
+    assert not list(Path.home().rglob("*-otlp.jsonl"))  # not spilled: there is no endpoint to send to later
+    lines = (tmp_path / "all.jsonl").read_text("utf-8").splitlines()
+    assert sum('"working"' in line for line in lines) == 3  # the aitrace target keeps every record
