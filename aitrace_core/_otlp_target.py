@@ -290,7 +290,7 @@ class OtlpTarget:
             "spill",
             "aitrace: OTLP export to %s failed (%s); the records are kept in %s — send them later with "
             "`aitrace export --otlp %s %s`",
-            self.description, reason, path, self.endpoint or "URL", path,
+            self.endpoint or self.description, reason, path, self.endpoint or "URL", path,
         )
 
     def keep(self, lines: list[bytes]) -> None:
