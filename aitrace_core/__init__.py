@@ -1,7 +1,8 @@
 """aitrace_core: spans and structured log records for any Python code.
 
 OpenTelemetry gives trace and span ids; structlog writes JSON records that carry them; a buffered shipper
-sends them to the aitrace server, a .jsonl file, or stdout. See docs/schema.md for the record format.
+sends them to the aitrace server, a .jsonl file, or stdout, and, if asked, to an OTLP receiver. See
+docs/schema.md for the record format.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ._logging import StdlibBridge, add_trace_ids, get_logger
 from ._otel_in import OtelLog, OtelSpan, OtelSpanRecorder
 from ._otel_in import log_record as otel_log_record
 from ._otel_in import span_records as otel_span_records
+from ._otlp_setup import send_otlp
 from ._paths import cache_dir, config_dir
 from ._propagation import continue_trace, extract_context, inject_headers
 from ._refs import TraceRefs, resolve_refs
@@ -74,6 +76,7 @@ __all__ = [
     "record_schema",
     "resolve_refs",
     "say_once",
+    "send_otlp",
     "setup_tracing",
     "shutdown",
     "span",

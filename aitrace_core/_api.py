@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from typing import Any
 
 from . import _sigterm
 from ._config import CoreSettings, load_settings
 from ._logging import configure_structlog, own_logger, route_stdlib
-from ._runtime import LEVELS, RecordProcessor, last_emit, last_written, runtime, setup_tracing
+from ._otlp_setup import Tee, make_otlp_shipper, target_is_off
+from ._runtime import LEVELS, RecordProcessor, Sink, last_emit, last_written, runtime, setup_tracing
 from ._serialize import Limits
 from ._shipper import Shipper
 
 __all__ = ["BufferedLogger", "configure", "flush", "shutdown"]
 
 _shipper: Shipper | None = None
+_otlp_shipper: Shipper | None = None
+"""The OTLP export's shipper (``otlp_endpoint`` / ``otlp``), beside ``_shipper``."""
 
 
 def _make_shipper(settings: CoreSettings) -> Shipper:
@@ -50,7 +54,8 @@ def configure(
     (``http://127.0.0.1:8000``), a file path, or ``-`` for stdout; with none, records go to
     ``~/logs/<service>/<YYYYMMDD_HHMMSS>.jsonl`` and the first record written there says so once on stderr.
     Other keyword arguments are the fields of :class:`~aitrace_core.CoreSettings` (``batch_size``,
-    ``exit_timeout``, ``sample_ratio``, …).
+    ``exit_timeout``, ``sample_ratio``, …). ``otlp_endpoint="http://collector:4318"`` also sends spans
+    and logs as OTLP (``aitrace[otlp]``, docs/otlp.md); ``target="none"`` turns the aitrace target off.
     ``processors`` are functions ``record -> record | None`` applied to every record before it is encoded
     (return None to drop it). Calling ``configure`` again replaces the previous set-up, flushing it first.
 
@@ -58,7 +63,7 @@ def configure(
     code runs). A bad value from the environment or the config file never stops the application: it is said
     once on stderr (key, where it came from, what is allowed, what is used instead) and replaced.
     """
-    global _shipper
+    global _shipper, _otlp_shipper
     conf = load_settings(
         CoreSettings,
         given_from="the arguments of configure()",
@@ -69,11 +74,15 @@ def configure(
         **settings,
     )
     new_shipper = _make_shipper(conf)
+    new_otlp = make_otlp_shipper(conf)
+    sink: Sink = new_shipper
+    if new_otlp is not None:
+        sink = new_otlp if target_is_off(conf) else Tee(new_shipper, new_otlp)
     with runtime.lock:
-        old = _shipper
-        _shipper = new_shipper
+        old, old_otlp = _shipper, _otlp_shipper
+        _shipper, _otlp_shipper = new_shipper, new_otlp
         runtime.service = conf.service_name
-        runtime.sink = new_shipper
+        runtime.sink = sink
         runtime.level_no = LEVELS[conf.level]
         runtime.limits = Limits(
             max_chars=conf.max_value_chars,
@@ -89,6 +98,8 @@ def configure(
         route_stdlib(conf.capture_stdlib, conf.level)
     if old is not None:
         old.shutdown()
+    if old_otlp is not None:
+        old_otlp.shutdown()
     if conf.handle_sigterm:
         _sigterm.install(conf.exit_timeout)
     else:
@@ -104,25 +115,40 @@ runtime.auto_configure = _auto_configure
 
 
 def current_shipper() -> Shipper | None:
-    """The shipper ``configure`` set up, if any."""
+    """The shipper ``configure`` set up, if any (of the aitrace target)."""
     return _shipper
+
+
+def otlp_shipper() -> Shipper | None:
+    """The OTLP export's shipper ``configure`` set up, if any."""
+    return _otlp_shipper
 
 
 def flush(timeout: float = 5.0) -> bool:
     """Deliver every record written so far; True when done within ``timeout`` seconds."""
-    shipper = _shipper
-    return True if shipper is None else shipper.flush(timeout)
+    end = time.monotonic() + timeout
+    done = True
+    for shipper in (_shipper, _otlp_shipper):
+        if shipper is not None:
+            done = shipper.flush(max(0.0, end - time.monotonic())) and done
+    return done
 
 
 def shutdown(timeout: float = 5.0) -> bool:
-    """Flush and stop the shipper within ``timeout`` seconds. Records written afterwards are dropped."""
-    global _shipper
+    """Flush and stop the shippers within ``timeout`` seconds. Records written afterwards are dropped."""
+    global _shipper, _otlp_shipper
     with runtime.lock:
-        shipper, _shipper = _shipper, None
-        if runtime.sink is shipper:
+        shippers = [s for s in (_shipper, _otlp_shipper) if s is not None]
+        _shipper = _otlp_shipper = None
+        sink = runtime.sink
+        if sink is not None and (sink in shippers or (isinstance(sink, Tee) and sink.first in shippers)):
             runtime.sink = None
     route_stdlib(False)
-    return True if shipper is None else shipper.shutdown(timeout)
+    end = time.monotonic() + timeout
+    done = True
+    for shipper in shippers:
+        done = shipper.shutdown(max(0.0, end - time.monotonic())) and done
+    return done
 
 
 class BufferedLogger(Shipper):

@@ -107,7 +107,15 @@ class CoreSettings(LayeredSettings):
     service_name: str = Field(default_factory=_default_service_name, min_length=1, max_length=200)
     target: str | None = None
     """An aitrace server's URL (``http://127.0.0.1:8000``, batches go to its ``/api/ingest``), a file path,
-    or ``-`` (stdout). None: ``~/logs/<service>/<time>.jsonl``, named on stderr when first written."""
+    ``-`` (stdout), or ``none`` (no aitrace target: records go only to the OTLP export). None:
+    ``~/logs/<service>/<time>.jsonl``, named on stderr when first written."""
+    otlp_endpoint: str | None = None
+    """Also send spans and logs as OTLP/HTTP to this receiver (an OpenTelemetry Collector's
+    ``http://host:4318``; ``/v1/traces`` and ``/v1/logs`` are added). Needs ``aitrace[otlp]``."""
+    otlp: bool = False
+    """Send OTLP to where the standard ``OTEL_EXPORTER_OTLP_*`` variables say, with no ``otlp_endpoint``."""
+    otlp_headers: str | None = None
+    """Headers of OTLP requests, ``key=value,key2=value2``; None: ``OTEL_EXPORTER_OTLP_HEADERS``."""
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
     token: str | None = None
     """Bearer token sent with HTTP batches (the server's ``--token``)."""
@@ -139,6 +147,13 @@ class CoreSettings(LayeredSettings):
     def _check_target(cls, value: str | None) -> str | None:
         if value is not None:
             check_target(value)  # ValueError: neither a URL nor a plausible path (``127.0.0.1:8000``)
+        return value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and check_target(value) != "http":
+            raise ValueError(f"{value!r} is not an http(s) URL such as http://127.0.0.1:4318")
         return value
 
     @field_validator("level", mode="before")

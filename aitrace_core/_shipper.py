@@ -27,6 +27,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from ._lifecycle import track
 from ._notices import RateLimited
 from ._targets import (
     FileTarget,
+    NoTarget,
     StdoutTarget,
     Target,
     check_target,
@@ -67,8 +69,12 @@ class ShipperStats(dict[str, int]):
     ``dropped_io``, ``retries``, ``batches``."""
 
 
+TargetFactory = Callable[[ShipperStats], Target]
+"""Makes a target that counts in the shipper's counters (the OTLP target, ``_otlp_target``)."""
+
+
 def _make_target(
-    target: str | os.PathLike[str] | None,
+    target: str | os.PathLike[str] | TargetFactory | None,
     counters: ShipperStats,
     *,
     service_name: str,
@@ -79,6 +85,8 @@ def _make_target(
     max_attempts: int,
     probe_interval: float,
 ) -> Target:
+    if callable(target):
+        return target(counters)
     if target is None:  # nobody chose: the default file, and say once where it is
         return FileTarget(default_file_target(service_name), counters, announce=True)
     text = os.fspath(target)
@@ -88,6 +96,8 @@ def _make_target(
         raise ConfigError(f"aitrace target: {exc}") from None
     if kind == "stdout":
         return StdoutTarget(counters)
+    if kind == "none":
+        return NoTarget(counters)
     if kind == "file":
         return FileTarget(Path(text).expanduser(), counters)
     spill_base = Path(spill_dir).expanduser() if spill_dir else default_spill_dir()
@@ -117,7 +127,7 @@ class Shipper:
 
     def __init__(
         self,
-        target: str | os.PathLike[str] | None,
+        target: str | os.PathLike[str] | TargetFactory | None,
         *,
         service_name: str = "app",
         batch_size: int = 512,

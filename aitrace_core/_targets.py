@@ -19,6 +19,7 @@ from ._paths import default_file_target, default_spill_dir, safe_name
 __all__ = [
     "Budget",
     "FileTarget",
+    "NoTarget",
     "StdoutTarget",
     "Target",
     "append_lines",
@@ -61,7 +62,8 @@ def ingest_url(url: str) -> str:
 
 
 def check_target(value: str) -> str:
-    """``"stdout"``, ``"http"`` or ``"file"`` for a target setting; ValueError saying what is allowed.
+    """``"stdout"``, ``"http"``, ``"none"`` or ``"file"`` for a target setting; ValueError saying what is
+    allowed. ``none`` (any case) turns the aitrace target off (records then go only to the OTLP export).
 
     A value that looks like a server address written without ``http://`` (``127.0.0.1:8000``,
     ``localhost:8000/api/ingest``) is refused rather than taken as the name of a file.
@@ -71,6 +73,8 @@ def check_target(value: str) -> str:
         raise ValueError("empty; allowed: an http(s) URL such as http://127.0.0.1:8000, a file path, or '-'")
     if text == "-":
         return "stdout"
+    if text.lower() == "none":
+        return "none"
     if _SCHEME.match(text):
         ingest_url(text)  # raises for another scheme or a URL without a host
         return "http"
@@ -229,3 +233,15 @@ class StdoutTarget(_LocalTarget):
             _warn_io.warn("aitrace: cannot write to stdout (%s); records dropped", exc)
             return
         self.counters["written"] += len(lines)
+
+
+class NoTarget(_LocalTarget):
+    """The target ``none``: the user turned the aitrace target off (records go to the OTLP export only)."""
+
+    description: str = "none"
+
+    def __init__(self, counters: dict[str, int]) -> None:
+        self.counters = counters
+
+    def send(self, lines: list[bytes], budget: Budget) -> None:
+        self.counters["dropped_io"] += len(lines)

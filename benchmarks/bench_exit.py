@@ -8,6 +8,8 @@ row). Rows alternate within each round so load on the machine affects them alike
   file target           the baseline
   server up             a stdlib HTTP sink in a subprocess that answers 200
   server down           a port where nothing listens (connection refused): records go to the spill file
+  file + OTLP up        the file target and ``AITRACE_OTLP_ENDPOINT`` at the same sink (it answers 200)
+  file + OTLP down      the file target and an OTLP endpoint where nothing listens (spilled, told once)
 ``--core DIR`` runs the scripts against the ``aitrace_core`` package found in DIR (to compare versions).
 """
 
@@ -45,6 +47,9 @@ def closed_port() -> int:
 
 def run(target: str, tmp: Path, core: str) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AITRACE_")}
+    target, _, otlp = target.partition(" otlp=")
+    if otlp:
+        env.update(AITRACE_OTLP_ENDPOINT=otlp)
     env.update(AITRACE_TARGET=target, AITRACE_SPILL_DIR=str(tmp / "spill"), HOME=str(tmp))
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", SCRIPT.format(core=core)], env=env, check=True, capture_output=True)
@@ -62,6 +67,8 @@ def main(runs: int, core: str) -> None:
                 "file target (baseline)": str(tmp / "out.jsonl"),
                 "server up": up,
                 "server down (refused)": f"http://127.0.0.1:{closed_port()}",
+                "file + OTLP up": f"{tmp / 'out.jsonl'} otlp={up}",
+                "file + OTLP down": f"{tmp / 'out.jsonl'} otlp=http://127.0.0.1:{closed_port()}",
             }
             times: dict[str, list[float]] = {name: [] for name in cases}
             for _ in range(runs):

@@ -299,11 +299,22 @@ def import_cmd(path: Path, db: str | None) -> None:
     default=None,
     help="Write to this file (default stdout; with --html, SOURCE's name with .html).",
 )
+@click.option(
+    "--otlp",
+    "otlp",
+    default=None,
+    metavar="URL",
+    help="Send the records as OTLP/HTTP spans and logs to this receiver (a Collector's http://host:4318) "
+    "instead; headers from OTEL_EXPORTER_OTLP_HEADERS. Needs aitrace[otlp].",
+)
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
-def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str | None) -> None:
-    """Write a trace's records as JSON, JSONL or CSV, or a standalone HTML page with --html.
+def export_cmd(
+    source: str, fmt: str, html: bool, output: Path | None, db: str | None, otlp: str | None
+) -> None:
+    """Write a trace's records as JSON, JSONL or CSV, a standalone HTML page with --html, or send them to
+    an OpenTelemetry backend with --otlp.
 
-    SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
+    SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, --otlp, or to convert it).
     """
     need("viewer")
 
@@ -330,6 +341,9 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
         raise click.BadParameter(
             "must be a trace id (32 lowercase hex characters) or an existing .jsonl file", param_hint="SOURCE"
         )
+    if otlp is not None:
+        _push_otlp(records, otlp)
+        return
     if html:
         from . import export_html  # the UI's module
 
@@ -350,6 +364,18 @@ def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str |
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _push_otlp(records: list[Any], url: str) -> None:
+    from aitrace_core import ConfigError, send_otlp
+
+    try:
+        spans, logs = send_otlp(records, url)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--otlp") from None
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"sent {spans} spans and {logs} log records to {url}", err=True)
 
 
 @click.command("prune")
