@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from aitrace_core.testing import CapturedRecords
+
 pytest_plugins = ["pytester"]
 
 AGENT_TESTS = '''
@@ -97,6 +99,7 @@ def test_a_failing_test_leaves_its_trace_and_html_and_the_report_names_it(
     assert str(html) in output  # in the failure's report and in the summary
     assert re.search(r"aitrace trace", output)
 
+    CapturedRecords.from_jsonl(jsonl, resolve_refs=False).validate()  # records of the documented schema
     records = _records(jsonl)
     starts = {r["span_id"]: r for r in records if r["event"] == "span_start"}
     roots = [r for r in starts.values() if not r.get("parent_span_id")]
@@ -173,3 +176,14 @@ def test_xdist_workers_write_into_one_session_folder(agent_tests: pytest.Pyteste
     assert len(list(sessions[0].glob("*.html"))) == 3
     assert len(list(sessions[0].glob("*.jsonl"))) == 3
     assert result.stdout.str().count("failed test's trace:") == 3
+
+
+def test_docs_name_every_option(pytester: pytest.Pytester) -> None:
+    """docs/pytest.md lists each command-line and ini option the plugin adds."""
+    result = pytester.runpytest_subprocess("--help")
+    options = set(re.findall(r"--aitrace[\w-]*", result.stdout.str()))
+    ini = {m for m in re.findall(r"^\s+(aitrace\w*) \(", result.stdout.str(), re.M)}
+    assert options == {"--aitrace", "--aitrace-dir"}
+    assert ini == {"aitrace", "aitrace_dir"}, result.stdout.str()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "pytest.md").read_text("utf-8")
+    assert all(f"`{name}" in doc for name in options | ini)

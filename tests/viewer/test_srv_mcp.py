@@ -265,3 +265,29 @@ def test_http_with_the_token_serves_the_tools(mcp_http: McpHttp) -> None:
             return _text(await client.call_tool("list_traces", {"errors": True}))
 
     assert len(HEX32.findall(asyncio.run(session()))) == 1
+
+
+def test_docs_name_every_tool_and_argument(tmp_path: Path) -> None:
+    """docs/mcp.md documents the tools the server really offers (in-process client: no subprocess)."""
+    from aitrace_viewer.mcp_server import build_server
+
+    store = Store(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+
+        async def listing() -> list[Any]:
+            async with Client(build_server(store)) as client:
+                return list((await client.list_tools()).tools)
+
+        tools = asyncio.run(listing())
+    finally:
+        store.close()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "mcp.md").read_text("utf-8")
+    missing = [
+        f"{tool.name}({arg})" if arg else tool.name
+        for tool in tools
+        for arg in [None, *tool.input_schema.get("properties", {})]
+        if (f"### `{tool.name}`" if arg is None else f"| `{arg}`") not in doc
+        and not (arg and re.search(rf"\| `[^|]*`{arg}`", doc))
+    ]
+    assert len(tools) == 5
+    assert not missing, f"docs/mcp.md does not document {missing}"
