@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import time
 from collections.abc import Generator
@@ -116,7 +117,7 @@ class Recorder:
         self.mode = mode
         worker: dict[str, Any] | None = getattr(config, "workerinput", None)
         session = worker.get("aitrace_session") if worker else None
-        self.session = str(session or time.strftime("%Y%m%d-%H%M%S"))
+        self.session = str(session or f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
         base = config.getoption("aitrace_dir") or config.getini("aitrace_dir") or ".aitrace"
         self.folder = (config.rootpath / Path(str(base)).expanduser()) / self.session
         self._runs: dict[str, _TestRun] = {}
