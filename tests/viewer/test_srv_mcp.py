@@ -282,12 +282,13 @@ def test_docs_name_every_tool_and_argument(tmp_path: Path) -> None:
     finally:
         store.close()
     doc = (Path(__file__).resolve().parents[2] / "docs" / "mcp.md").read_text("utf-8")
+    sections = dict(re.findall(r"^### `(\w+)`\n(.*?)(?=^#)", doc + "\n#", re.S | re.M))
+    assert set(sections) == {tool.name for tool in tools}, "docs/mcp.md has a section per tool"
     missing = [
-        f"{tool.name}({arg})" if arg else tool.name
+        f"{tool.name}({arg})"
         for tool in tools
-        for arg in [None, *tool.input_schema.get("properties", {})]
-        if (f"### `{tool.name}`" if arg is None else f"| `{arg}`") not in doc
-        and not (arg and re.search(rf"\| `[^|]*`{arg}`", doc))
+        for arg in tool.input_schema.get("properties", {})
+        if not re.search(rf"^\| (`\w+`, )*`{arg}`", sections[tool.name], re.M)
     ]
     assert len(tools) == 5
     assert not missing, f"docs/mcp.md does not document {missing}"
