@@ -58,25 +58,37 @@ def run(folder: Path, *flags: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tests", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    sizes = (args.tests // 6, args.tests)  # two sizes: the slope is the cost per test, the rest is per run
     variants = {"no flag (baseline)": (), "--aitrace": ("--aitrace",), "--aitrace=all": ("--aitrace=all",)}
-    times: dict[str, list[float]] = {name: [] for name in variants}
+    times: dict[tuple[str, int], list[float]] = {(name, n): [] for name in variants for n in sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "test_bench.py").write_text(SUITE, "utf-8")
-        (folder / "conftest.py").write_text(CONFTEST.format(tests=args.tests), "utf-8")
-        (folder / "pytest.ini").write_text("[pytest]\n", "utf-8")
-        run(folder)  # warm the file cache
+        folders = {}
+        for n in sizes:
+            folder = Path(tmp) / str(n)
+            folder.mkdir()
+            (folder / "test_bench.py").write_text(SUITE, "utf-8")
+            (folder / "conftest.py").write_text(CONFTEST.format(tests=n), "utf-8")
+            (folder / "pytest.ini").write_text("[pytest]\n", "utf-8")
+            folders[n] = folder
+            run(folder)  # warm the file cache
         for _ in range(args.rounds):
             for name, flags in variants.items():
-                times[name].append(run(folder, *flags))
-    base = statistics.median(times["no flag (baseline)"])
-    print(f"{args.tests} tests, {args.rounds} interleaved rounds, median wall time of the whole pytest run")
-    for name, values in times.items():
-        median = statistics.median(values)
-        per_test = (median - base) / args.tests * 1000
-        print(f"  {name:20} {median:7.2f} s   {per_test:+7.2f} ms per test vs baseline")
+                for n in sizes:
+                    times[name, n].append(run(folders[n], *flags))
+    small, big = sizes
+    print(f"{small} and {big} tests, {args.rounds} interleaved rounds, medians of each run's wall time")
+    base_slope = None
+    for name in variants:
+        t_small, t_big = (statistics.median(times[name, n]) for n in sizes)
+        slope = (t_big - t_small) / (big - small) * 1000
+        base_slope = slope if base_slope is None else base_slope
+        fixed = t_small - slope * small / 1000
+        print(
+            f"  {name:20} {t_big:6.2f} s for {big}: {slope:6.2f} ms per test ({slope - base_slope:+6.2f} vs "
+            f"baseline), {fixed:5.2f} s per run"
+        )
 
 
 if __name__ == "__main__":
