@@ -74,13 +74,17 @@ class _TestRun:
         self._stack = contextlib.ExitStack()
         self.records: CapturedRecords = self._stack.enter_context(capture_records())
         location = item.location
-        self.root: SpanHandle = open_span(
-            item.nodeid,
-            "test",
-            parent=otel_context.Context(),  # a trace of its own, whatever was current
-            logger="aitrace.pytest",
-            attributes={"test.nodeid": item.nodeid, "test.file": location[0], "test.line": location[1]},
-        )
+        try:
+            self.root: SpanHandle = open_span(
+                item.nodeid,
+                "test",
+                parent=otel_context.Context(),  # a trace of its own, whatever was current
+                logger="aitrace.pytest",
+                attributes={"test.nodeid": item.nodeid, "test.file": location[0], "test.line": location[1]},
+            )
+        except BaseException:
+            self._stack.close()
+            raise
         self._token = otel_context.attach(self.root.context())
 
     @contextlib.contextmanager
@@ -146,15 +150,22 @@ class Recorder:
     def pytest_runtest_protocol(
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> Generator[None, Any, Any]:
-        run = _TestRun(item)
+        try:
+            run = _TestRun(item)
+        except Exception as exc:  # tracing never fails a test: this one runs untraced
+            self._problems.append(f"{item.nodeid}: not traced ({type(exc).__name__}: {exc})")
+            return (yield)
         self._runs[item.nodeid] = run
         try:
             return (yield)
         finally:
             self._runs.pop(item.nodeid, None)
-            run.finish()
-            if run.failed or self.mode == "all":
-                self._keep(item, run)
+            try:
+                run.finish()
+                if run.failed or self.mode == "all":
+                    self._keep(item, run)
+            except Exception as exc:
+                self._problems.append(f"{item.nodeid}: trace not kept ({type(exc).__name__}: {exc})")
 
     def _phase(self, item: pytest.Item, name: str) -> Generator[None, Any, Any]:
         run = self._runs.get(item.nodeid)
@@ -214,7 +225,7 @@ class Recorder:
             return
         try:
             write_html(list(run.records.raw), html, title=item.nodeid)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self._problems.append(f"could not write {html}: {exc}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
