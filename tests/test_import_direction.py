@@ -18,12 +18,14 @@ PACKAGES = {
     "aitrace_langchain": ROOT / "aitrace_langchain",
     "aitrace_viewer": ROOT / "viewer" / "aitrace_viewer",
     "aitrace_demo": ROOT / "aitrace_demo",
+    "aitrace_pytest": ROOT / "aitrace_pytest",
 }
 MAY_IMPORT = {
     "aitrace_core": set(),
     "aitrace_langchain": {"aitrace_core"},
     "aitrace_viewer": {"aitrace_core"},
     "aitrace_demo": {"aitrace_core", "aitrace_langchain", "aitrace_viewer"},
+    "aitrace_pytest": {"aitrace_core", "aitrace_langchain", "aitrace_viewer"},
 }
 _MODULE_NAME = re.compile(r"^(aitrace_\w+)(?:[.:]\w+)*$")
 

@@ -156,6 +156,7 @@ def test_serve_refuses_a_lens_that_is_not_there(tmp_path: Path) -> None:
         (["demo", "--port", "0"], "langgraph", "all"),
         (["export", "ab" * 16], "litestar", "viewer"),
         (["serve", "--db", "postgresql://u@127.0.0.1:1/x"], "psycopg", "postgres"),
+        (["mcp"], "mcp", "mcp"),
     ],
 )
 def test_a_command_whose_packages_are_missing_says_what_to_install(
