@@ -51,7 +51,7 @@ def test_the_tree_endpoint_answers_without_the_records(huge: Huge) -> None:
     assert response.status_code == 200, response.text[:300]
     body = response.json()
     assert "records" not in body
-    assert [span[0] for span in body["spans"]] == sorted(huge.span_ids, key=huge.span_ids.index)
+    assert [span[0] for span in body["spans"]] == list(huge.span_ids)  # in order of first record
     assert len(response.content) < huge.bytes / 3  # far less than the records it leaves out
     assert "fetched page" not in response.text  # a log line's text stays out of the tree
     one = huge.starts("fetch")[7]
