@@ -40,7 +40,7 @@ def find_spans(reader: Engine, pg: bool, trace_id: str, q: str, limit: int) -> t
     if not needle:
         return [], False
     p = "%s" if pg else "?"
-    sql = f"SELECT span_id, raw FROM records WHERE trace_id = {p}"
+    sql = f"SELECT span_id, raw FROM records WHERE trace_id = {p}"  # noqa: S608 - values are parameters
     params: tuple[Any, ...] = (trace_id,)
     if set(needle) <= _PLAIN:
         sql += f" AND {'strpos' if pg else 'instr'}(lower(raw), {p}) > 0"
