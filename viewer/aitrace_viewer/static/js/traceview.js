@@ -404,10 +404,10 @@ export function mountTraceView(root, tree, opts = {}) {
     if (!ids.length) { findNote.textContent = "no match"; find.classList.add("no-match"); return; }
     find.classList.remove("no-match");
     let at = findState.at;
-    if (at < 0) { // the first step goes from the selection
+    if (at < 0) { // the first step goes from the selection (forward: the selected span itself if it matches)
       const from = selected ? selected.span.order : -1;
       const orderOf = (id) => tree.spans.get(id).order;
-      at = dir > 0 ? ids.findIndex((id) => orderOf(id) > from) : ids.length - 1 - [...ids].reverse().findIndex((id) => orderOf(id) < from);
+      at = dir > 0 ? ids.findIndex((id) => orderOf(id) >= from) : ids.length - 1 - [...ids].reverse().findIndex((id) => orderOf(id) < from);
       if (at < 0 || at >= ids.length) at = dir > 0 ? 0 : ids.length - 1;
     } else {
       at = (at + dir + ids.length) % ids.length;
