@@ -27,7 +27,9 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
     ? h("span", { class: "flag flag-error trace-errors", title: `the run ended ${summary.status ?? "?"}, but spans under it failed` },
       `${fmtInt(errors)} error span${errors === 1 ? "" : "s"}`) : null;
   return h("div", { class: `trace-summary${errors ? " has-errors" : ""}` },
-    h("h1", null, h("span", { class: `status-dot ${statusClass(summary.status)}${flag ? " errors-below" : ""}`, title: summary.status }), summary.root_name ?? summary.trace_id ?? "trace", flag),
+    h("div", { class: "trace-title" },
+      h("h1", null, h("span", { class: `status-dot ${statusClass(summary.status)}${flag ? " errors-below" : ""}`, title: summary.status }), summary.root_name ?? summary.trace_id ?? "trace"),
+      flag),
     h("div", { class: "figs" },
       item("status", summary.status ?? "–", statusClass(summary.status)),
       item("service", summary.service ?? "–"),
