@@ -1,4 +1,4 @@
-"""\"Find span\" on a 10,000-span trace in Chromium, beside the names-only find it replaced.
+"""Find span on a 10,000-span trace in Chromium, beside the names-only find it replaced.
 
     python benchmarks/bench_find.py [--spans 10000] [--runs 7]
 
@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
