@@ -72,7 +72,7 @@ def test_demo_react_agent_trace_shows_conversation_tokens_and_tool_calls(page: A
     box.locator("a.span-link").click()  # the tool call → the tool span that ran it
     expect(detail.locator("h2")).to_have_text(tool_span["span_name"])
     expect(page).to_have_url(re.compile(f"#span={tool_span['span_id']}$"))
-    expect(page.locator("#tree-scroll .row.selected .name")).to_have_text(tool_span["span_name"])
+    expect(page.locator("#tree-scroll .row.selected .name")).to_have_text(call["name"])  # tool name
     expect(detail.locator(".lens-tool")).to_contain_text(call["id"])
 
 

@@ -175,3 +175,27 @@ def test_a_command_whose_packages_are_missing_says_what_to_install(
     assert f"pip install 'aitrace[{extra}]'" in result.output
     assert hidden in result.output
     assert "Traceback" not in result.output
+
+
+def test_export_html_refuses_what_import_refuses_with_the_same_message(tmp_path: Path, db_url: str) -> None:
+    records = _records()
+    records[2]["trace_id"] = "not a trace id"
+    _write(tmp_path / "bad.jsonl", records)
+    imported = CliRunner().invoke(main, ["import", str(tmp_path / "bad.jsonl"), "--db", db_url])
+    exported = CliRunner().invoke(main, ["export", "--html", str(tmp_path / "bad.jsonl")])
+    assert (imported.exit_code, exported.exit_code) == (1, 1)
+    problem = exported.output.strip().removeprefix("Error: ")
+    assert problem.startswith(f"{tmp_path / 'bad.jsonl'}:3: trace_id")
+    assert problem in imported.output
+    assert not (tmp_path / "bad.html").exists()
+
+
+def test_export_html_of_several_traces_is_titled_as_such(tmp_path: Path) -> None:
+    _write(tmp_path / "three.jsonl", _records() + _records("ab" * 16, 2) + _records("cd" * 16, 2))
+    result = CliRunner().invoke(main, ["export", "--html", str(tmp_path / "three.jsonl")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "three.html").read_text(encoding="utf-8")
+    assert "<title>3 traces · aitrace</title>" in page
+    _write(tmp_path / "one.jsonl", _records())
+    assert CliRunner().invoke(main, ["export", "--html", str(tmp_path / "one.jsonl")]).exit_code == 0
+    assert "<title>3 traces" not in (tmp_path / "one.html").read_text(encoding="utf-8")

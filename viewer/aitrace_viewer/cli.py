@@ -230,6 +230,24 @@ def _batches(path: Path) -> Iterator[tuple[int, bytes, list[int]]]:
         yield done, b"".join(lines), numbers
 
 
+def checked_batches(file: Path, max_record_bytes: int) -> Iterator[tuple[int, bytes, list[Any], list[str]]]:
+    """``(bytes read so far, batch body, records, their JSON texts)`` of a .jsonl file, validated like ingest.
+
+    The first bad record raises a ``click.ClickException`` naming the file and line: ``import`` and
+    ``export --html`` refuse the same files with the same message.
+    """
+    from .api import IngestError, parse_batch
+
+    for done, body, numbers in _batches(file):
+        try:
+            records, raws = parse_batch(body, max_record_bytes)
+        except IngestError as exc:
+            line = numbers[exc.index] if exc.index is not None else numbers[0]
+            message = exc.message.split(": ", 1)[-1] if exc.index is not None else exc.message
+            raise click.ClickException(f"{file}:{line}: {message}") from None
+        yield done, body, records, raws
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
@@ -237,8 +255,6 @@ def import_cmd(path: Path, db: str | None) -> None:
     """Store the records of a .jsonl file, or of every .jsonl under a folder (validated like ingest)."""
     need("viewer")
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from .api import IngestError, parse_batch
 
     settings = cli_settings(db=db)
     store = _open_store(settings)
@@ -256,15 +272,7 @@ def import_cmd(path: Path, db: str | None) -> None:
             base = 0
             for file in files:
                 progress.update(task, description=f"importing {file.name}")
-                for done, body, numbers in _batches(file):
-                    try:
-                        records, raws = parse_batch(body, settings.max_record_bytes)
-                    except IngestError as exc:
-                        line = numbers[exc.index] if exc.index is not None else numbers[0]
-                        message = exc.message.split(": ", 1)[-1] if exc.index is not None else exc.message
-                        raise click.ClickException(
-                            f"{file}:{line}: {message} ({total_records} records imported before it)"
-                        ) from None
+                for done, body, records, raws in checked_batches(file, settings.max_record_bytes):
                     batch_id = "import-" + hashlib.sha256(body).hexdigest()[:40]
                     result = store.ingest(records, raws, batch_id)
                     if result.duplicate:
@@ -275,6 +283,8 @@ def import_cmd(path: Path, db: str | None) -> None:
                 base += file.stat().st_size
         if total_records:
             store.analyze()
+    except click.ClickException as exc:
+        raise click.ClickException(f"{exc.message} ({total_records} records imported before it)") from None
     finally:
         store.close()
     note = f" ({duplicates} already there)" if duplicates else ""
@@ -322,9 +332,8 @@ def export_cmd(
 
     path = Path(source).expanduser()
     if path.is_file():
-        from .export_html import read_jsonl
-
-        records = read_jsonl(path)
+        limit = cli_settings(db=db).max_record_bytes
+        records = [r for _, _, batch, _ in checked_batches(path, limit) for r in batch]
         if not records:
             raise click.ClickException(f"{path} holds no records")
         default_html = path.with_suffix(".html")

@@ -119,6 +119,9 @@ def write_html(
 ) -> Path:
     """Write one HTML file that shows ``records`` offline (opens from ``file://``); returns its path."""
     out = Path(path)
+    traces = {r.get("trace_id") for r in records}
+    if title is None and len(traces) > 1:
+        title = f"{len(traces)} traces"  # the file holds them all: not named after its first one
     if title is None:
         roots = [r for r in records if r.get("event") == "span_start" and not r.get("parent_span_id")]
         title = str(roots[0].get("span_name") or "trace") if roots else out.stem

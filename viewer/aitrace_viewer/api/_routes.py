@@ -25,6 +25,7 @@ from aitrace_core import is_span_id, is_trace_id, resolve_refs
 
 from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
+from ._find import find_in_trace
 from ._parse import BodyReader, IngestError, parse_batch
 
 __all__ = ["api_router", "notify_changed"]
@@ -400,6 +401,7 @@ api_router = Router(
         trace_detail,
         trace_tree,
         span_records,
+        find_in_trace,
         thread_detail,
         search,
         export_trace,

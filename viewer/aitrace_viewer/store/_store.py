@@ -9,6 +9,7 @@ from typing import Any
 from ._checkpoint import WalCheckpointer
 from ._detail import span_records, trace_json, trace_records, trace_size, trace_tree_json
 from ._engine import make_engines, sqlite_file, upgrade
+from ._find import find_spans
 from ._ingest import IngestResult
 from ._ingest_pg import ingest_pg
 from ._ingest_sqlite import ingest_sqlite
@@ -141,6 +142,10 @@ class Store:
         """One span's stored records (raw JSON text) in time order, the first ``limit`` of them plus its end
         record when that is past the limit; and whether some were left out."""
         return span_records(self.reader, self.pg, trace_id, span_id, limit)
+
+    def find_spans(self, trace_id: str, q: str, limit: int = 10_000) -> tuple[list[str], bool]:
+        """Ids of the trace's spans whose name, log lines or values contain ``q``; and whether more did."""
+        return find_spans(self.reader, self.pg, trace_id, q, limit)
 
     def trace_records(self, trace_id: str) -> list[dict[str, Any]]:
         """A trace's records, parsed, in time order."""

@@ -49,3 +49,19 @@ export function turnMessages(tree) {
   }
   return out;
 }
+
+/**
+ * A graph state holding a conversation (`{"messages": [...], ...}`, LangGraph's MessagesState): its messages
+ * and the other keys (null when none); null when the value is not such a state.
+ */
+export function stateMessages(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
+  const msgs = field(value, "messages");
+  if (!Array.isArray(msgs) || !msgs.length) return null;
+  const isMessage = (m) => m && typeof m === "object" && !Array.isArray(m) &&
+    (typeof field(m, "role") === "string" || typeof field(m, "type") === "string");
+  if (!msgs.every(isMessage)) return null;
+  const rest = Object.create(null);
+  for (const k of Object.keys(value)) if (k !== "messages") rest[k] = value[k];
+  return { messages: msgs, rest: Object.keys(rest).length ? rest : null };
+}

@@ -156,13 +156,24 @@ function exportLinks(id) {
     [i ? " · " : "", h("a", { href: `/api/traces/${id}/export?format=${f}`, download: `${id}.${f}` }, f)]));
 }
 
-function openTrace(root, headerEl, records, summary, { served, onSelect, built = null, keep = null, loadSpan = null }) {
+/** The span a link asks for (`?span=ID&q=TEXT`, or the same after `#`): {span, q}. */
+function wantedSpan() {
+  const hash = hashParams();
+  const query = new URLSearchParams(location.search);
+  return { span: hash.get("span") || query.get("span"), q: hash.get("q") || query.get("q") };
+}
+
+function openTrace(root, headerEl, records, summary, { served, onSelect, built = null, keep = null, loadSpan = null, findSpans = null }) {
   const tree = built || buildTree(records);
   const sum = summary || summarize(tree);
   if (headerEl) headerEl.replaceChildren(traceSummaryHeader(sum, { live: served, threadHref: served ? threadHref : null, exportLinks: served && sum.trace_id && TRACE_ID_RE.test(sum.trace_id) ? exportLinks(sum.trace_id) : null }));
-  const view = mountTraceView(root, tree, { live: served, threadHref: served ? threadHref : null, onSelect, keep, loadSpan });
-  const want = hashParams().get("span");
-  if (!keep && want && !view.select(want, { updateHash: false })) setStatus(`Span ${want} is not in this trace.`, "error");
+  const view = mountTraceView(root, tree, { live: served, threadHref: served ? threadHref : null, onSelect, keep, loadSpan, findSpans });
+  if (keep) return view;
+  // Opened from a link: that span, with the text it was found by marked; else the root, to show the run.
+  const want = wantedSpan();
+  if (want.span && view.select(want.span, { updateHash: false, mark: want.q })) return view;
+  if (want.span) setStatus(`Span ${want.span} is not in this trace.`, "error");
+  if (tree.roots.length) view.select(tree.roots[0].id, { updateHash: false });
   return view;
 }
 
@@ -177,8 +188,12 @@ async function tracePage() {
     const data = await getJson(`/api/traces/${encodeURIComponent(id)}/spans/${encodeURIComponent(span.id)}/records`);
     return { records: Array.isArray(data.records) ? data.records : [], more: data.more === true };
   } : null;
+  const findSpans = big ? async (q) => {
+    const data = await getJson(`/api/traces/${encodeURIComponent(id)}/find?q=${encodeURIComponent(q)}`);
+    return Array.isArray(data.span_ids) ? data.span_ids : [];
+  } : null;
   const open = (data, keep = null) => openTrace(root, $(SEL.traceHeader), big ? [] : (data.records || []), data.summary,
-    { served: true, onSelect, keep, loadSpan, built: big ? treeFromSpans(data) : null });
+    { served: true, onSelect, keep, loadSpan, findSpans, built: big ? treeFromSpans(data) : null });
   const count = (data) => (big ? Number(data.summary && data.summary.record_count) || 0 : (data.records || []).length);
   try {
     setStatus("Loading trace…");

@@ -5,6 +5,7 @@ import {
 } from "./lenses.js";
 import { jsonTree, longText, fieldsTree, parseJsonString, childPath } from "./jsontree.js";
 import { parseTime } from "./tree.js";
+import { stateMessages } from "./conversation.js";
 
 const SPAN_KEYS = new Set(["span_name", "span_kind", "duration_ms", "status", "incomplete"]);
 
@@ -137,6 +138,8 @@ function renderField(f, span, ctx, done) {
     // A string, or a list of parts ({type: "text", content}): one system message either way.
     if (Array.isArray(value) && value.every((p) => p && typeof p === "object" && !field(p, "role"))) value = [{ role: "system", content: value }];
     if (systemRepeated(value, attrs)) return null;
+    // The message's own head says "system": no field label above it saying it again.
+    return h("div", { class: "field field-system" }, renderMessages(value, ctx, "system"));
   }
   switch (f.type) {
     case "messages":
@@ -151,11 +154,59 @@ function renderField(f, span, ctx, done) {
       return labelled(f.label, renderLinks(f.key, value, ctx));
     case "chips":
       return labelled(f.label, h("div", { class: "chips" }, (Array.isArray(value) ? value : [value]).map((v) => chip(typeof v === "object" ? JSON.stringify(v) : String(v)))));
-    case "json-tree":
+    case "json-tree": {
+      const state = f.key === "input" || f.key === "output" ? stateMessages(value) : null;
+      if (state) return labelled(f.label, stateView(state, ctx, f.key));
       return labelled(f.label, jsonTree(value, { path: childPath("$", f.key), maxInitialDepth: f.maxInitialDepth }));
+    }
     default:
       return labelled(f.label, typeof value === "string" ? longText(value) : jsonTree(value, { path: childPath("$", f.key) }));
   }
+}
+
+/** A graph state holding a conversation: its messages as the LLM lens draws them, then its other keys. */
+function stateView(state, ctx, key) {
+  return h("div", { class: "state-messages" },
+    renderMessages(state.messages, ctx, key === "output" ? "assistant" : "user"),
+    state.rest ? jsonTree(state.rest, { path: childPath("$", key), maxInitialDepth: 1 }) : null);
+}
+
+const hasIO = (span) => hasField(span.attrs, "input") || hasField(span.attrs, "output");
+
+/**
+ * What a root span that holds no input or output of its own (a function around a graph) shows first: the
+ * run's input and output from the first span under it that has them, and the first error under it.
+ */
+function renderRunSection(span, ctx) {
+  if (span.parentId && !span.orphan) return null;
+  const order = ctx.tree.order;
+  const parts = [];
+  if (!hasIO(span)) {
+    const end = span.order + 1 + 50;
+    for (let i = span.order + 1; i < Math.min(order.length, end); i++) {
+      const s = order[i];
+      if (s.depth <= span.depth) break;
+      if (!s.loaded || !hasIO(s)) continue;
+      parts.push(h("div", { class: "field run-from" }, "from ", spanLink(ctx, s, s.name)));
+      for (const key of ["input", "output"]) {
+        if (!hasField(s.attrs, key)) continue;
+        const value = s.attrs[key];
+        const state = stateMessages(value);
+        parts.push(labelled(key === "input" ? "Input" : "Output",
+          state ? stateView(state, ctx, key) : jsonTree(value, { path: childPath("$", key), maxInitialDepth: 2 })));
+      }
+      break;
+    }
+  }
+  if (span.status !== "error" && span.errorBelow) {
+    const failed = order.slice(span.order + 1).find((s) => s.depth > span.depth && s.status === "error");
+    if (failed) {
+      const msg = field(failed.attrs, "error.message") ?? field(failed.attrs, "error.type");
+      parts.push(labelled("Error below", h("div", { class: "run-error" }, spanLink(ctx, failed, failed.name),
+        msg !== undefined ? h("pre", { class: "text-block" }, String(msg)) : null)));
+    }
+  }
+  return parts.length ? h("section", { class: "lens lens-run", "data-key": "run" }, h("h3", null, "run"), parts) : null;
 }
 
 function renderToolBacklink(span, ctx) {
@@ -211,6 +262,8 @@ export function renderSpanDetail(span, ctx) {
     h("div", { class: "detail-ids" }, "span ", h("code", null, span.id),
       parent ? h("span", null, " · parent ", spanLink(ctx, parent, parent.name)) : null, " ", link));
   const sections = [];
+  const run = renderRunSection(span, ctx);
+  if (run) sections.push(run);
   for (const lens of lenses) {
     const done = new Set();
     const parts = lens.fields.map((f) => renderField(f, span, ctx, done)).filter(Boolean);

@@ -1,7 +1,9 @@
 // The trace view: a virtualized span tree (only visible rows are in the DOM) with waterfall bars, and the
 // detail panel. Used by the served trace page, the no-server viewer and the exported HTML file.
 import { h, clear, fmtDuration, fmtInt, fmtCost, fmtTime, onTick } from "./dom.js";
-import { visibleRows, defaultExpanded, ancestors, addSpanRecords } from "./tree.js";
+import { visibleRows, defaultExpanded, ancestors, addSpanRecords, displayName } from "./tree.js";
+import { spanFinder } from "./spanfind.js";
+import { revealText } from "./highlight.js";
 import { durationOf } from "./listview.js";
 import { field, toolSpansByCallId, callersByCallId } from "./lenses.js";
 import { renderSpanDetail, renderRecordDetail } from "./render.js";
@@ -19,8 +21,15 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
   const item = (label, value, cls = "") => h("div", { class: `fig ${cls}`.trim() }, h("span", { class: "fig-label" }, label), h("span", { class: "fig-value" }, value));
   const tokens = summary.total_tokens ?? ((summary.input_tokens ?? 0) + (summary.output_tokens ?? 0) || null);
   const thread = summary.thread_id;
-  return h("div", { class: "trace-summary" },
-    h("h1", null, h("span", { class: `status-dot ${statusClass(summary.status)}`, title: summary.status }), summary.root_name ?? summary.trace_id ?? "trace"),
+  // A run whose outer function caught a failure below it ends "ok": the header still says spans failed.
+  const errors = Number(summary.error_count) || 0;
+  const flag = errors && summary.status !== "error"
+    ? h("span", { class: "flag flag-error trace-errors", title: `the run ended ${summary.status ?? "?"}, but spans under it failed` },
+      `${fmtInt(errors)} error span${errors === 1 ? "" : "s"}`) : null;
+  return h("div", { class: `trace-summary${errors ? " has-errors" : ""}` },
+    h("div", { class: "trace-title" },
+      h("h1", null, h("span", { class: `status-dot ${statusClass(summary.status)}${flag ? " errors-below" : ""}`, title: summary.status }), summary.root_name ?? summary.trace_id ?? "trace"),
+      flag),
     h("div", { class: "figs" },
       item("status", summary.status ?? "–", statusClass(summary.status)),
       item("service", summary.service ?? "–"),
@@ -39,7 +48,8 @@ export function traceSummaryHeader(summary, { threadHref = null, exportLinks = n
 
 /**
  * Mount the tree + detail view into `root`. Returns {select(id), expandAll(), collapseAll(), destroy()}.
- * opts: {threadHref(id) → href|null, onSelect(spanId), live, loadSpan(span) → Promise<{records, more}>}.
+ * opts: {threadHref(id) → href|null, onSelect(spanId), live, loadSpan(span) → Promise<{records, more}>,
+ * findSpans(q) → Promise<span ids> (a tree built without records: the server searches their text)}.
  * A tree built without records (spantree.js) gets a span's records through `loadSpan` when the span is
  * selected or opened; its log lines then show as rows under it.
  */
@@ -76,7 +86,9 @@ export function mountTraceView(root, tree, opts = {}) {
   const expandBtn = h("button", { type: "button", id: "expand-all" }, "Expand all");
   const collapseBtn = h("button", { type: "button", id: "collapse-all" }, "Collapse all");
   const counter = h("span", { class: "muted tree-count" });
-  const find = h("input", { type: "search", class: "tree-find", placeholder: "find span…", title: "Enter: the next span whose name contains this", "aria-label": "find a span by name" });
+  const find = h("input", { type: "search", class: "tree-find", placeholder: "find span…", title: "Names, log lines and values (inputs, outputs, messages). Enter: next match, Shift+Enter: previous", "aria-label": "find spans by name, log line or value" });
+  const findPrev = h("button", { type: "button", class: "mini find-prev", title: "previous match (Shift+Enter)", "aria-label": "previous match" }, "↑");
+  const findNext = h("button", { type: "button", class: "mini find-next", title: "next match (Enter)", "aria-label": "next match" }, "↓");
   const findNote = h("span", { class: "muted find-note", "aria-live": "polite" });
   const axis = h("div", { class: "axis" }, [0, 0.25, 0.5, 0.75, 1].map((f) =>
     h("span", { class: "tick", "data-key": String(f) }, f === 0 ? "0" : fmtDuration(total() * f))));
@@ -84,7 +96,7 @@ export function mountTraceView(root, tree, opts = {}) {
     h("p", { class: "muted detail-empty" }, "Select a span to see its details. Keys: ↑ ↓ move, → ← open and close, Enter toggles."));
   const layout = h("div", { class: "trace-layout" },
     h("div", { class: "tree-pane" },
-      h("div", { class: "tree-toolbar" }, expandBtn, collapseBtn, find, findNote, counter),
+      h("div", { class: "tree-toolbar" }, expandBtn, collapseBtn, h("span", { class: "find-box" }, find, findPrev, findNext, findNote), counter),
       h("div", { class: "tree-columns" }, h("span", { class: "col-name" }, "span"), axis),
       scroller),
     detail);
@@ -158,7 +170,7 @@ export function mountTraceView(root, tree, opts = {}) {
       h("div", { class: "cell-name" },
         h("span", { class: `twisty${kids ? "" : " leaf"}`, "data-row": String(i) }, kids ? (open ? "▾" : "▸") : "·"),
         h("span", { class: `kind kind-${span.kind.replace(/[^a-z_]/gi, "")}` }, span.kind),
-        h("span", { class: "name" }, span.name),
+        h("span", { class: "name", title: span.name }, displayName(span)),
         span.status === "error" ? h("span", { class: "flag flag-error", title: "this span failed" }, "error")
           : span.errorBelow ? h("span", { class: "flag flag-below", title: "a span under this one failed" }, "!") : null,
         span.status !== "ok" && span.status !== "error" && span.status !== "log" ? h("span", { class: `flag ${statusClass(span.status)}` }, span.status) : null,
@@ -282,14 +294,16 @@ export function mountTraceView(root, tree, opts = {}) {
     }
     detail.appendChild(selected.rec ? renderRecordDetail(selected.rec, span, ctx) : renderSpanDetail(span, ctx));
     detail.scrollTop = 0;
+    if (selected.mark) revealText(detail, selected.mark);
     if (!selected.rec) loadLinked(span);
   }
 
-  function select(spanId, { reveal = true, rec = null, updateHash = true } = {}) {
+  /** Select a span (or one of its records); `mark`: a text to highlight in its detail and scroll to. */
+  function select(spanId, { reveal = true, rec = null, updateHash = true, mark = null } = {}) {
     const span = tree.spans.get(spanId);
     if (!span) return false;
     if (reveal) for (const a of ancestors(tree, spanId)) expanded.add(a);
-    selected = { span, rec };
+    selected = { span, rec, mark: mark || null };
     recompute();
     const i = rowIndexOf(selected);
     if (reveal && i >= 0) {
@@ -365,19 +379,53 @@ export function mountTraceView(root, tree, opts = {}) {
     }
     e.preventDefault();
   });
-  // Find: the next span (in tree order, after the selection) whose name, kind or id contains the text.
+  // Find: the spans whose name, log lines or values contain the text, in tree order; Enter / Shift+Enter
+  // (or the arrows) step through them, opening collapsed ancestors and marking the text in the detail.
+  const finder = spanFinder(tree);
+  let findState = { q: "", ids: null, at: -1 };
+  async function matches(q) {
+    if (findState.q === q && findState.ids) return findState.ids;
+    let ids;
+    if (tree.lazy && opts.findSpans) { // the records are on the server: it searches them
+      findNote.textContent = "searching…";
+      const got = new Set(await opts.findSpans(q));
+      for (const sp of finder.find(q)) got.add(sp.id); // names, and what was loaded since
+      ids = tree.order.filter((sp) => got.has(sp.id)).map((sp) => sp.id);
+    } else {
+      ids = finder.find(q).map((sp) => sp.id);
+    }
+    findState = { q, ids, at: -1 };
+    return ids;
+  }
+  async function findStep(dir) {
+    const q = find.value.trim();
+    if (!q) { findNote.textContent = ""; return; }
+    let ids;
+    try { ids = await matches(q); } catch (e) { findNote.textContent = `search failed: ${e.message}`; return; }
+    if (destroyed || find.value.trim() !== q) return;
+    if (!ids.length) { findNote.textContent = "no match"; find.classList.add("no-match"); return; }
+    find.classList.remove("no-match");
+    let at = findState.at;
+    if (at < 0) { // the first step goes from the selection (forward: the selected span itself if it matches)
+      const from = selected ? selected.span.order : -1;
+      const orderOf = (id) => tree.spans.get(id).order;
+      at = dir > 0 ? ids.findIndex((id) => orderOf(id) >= from) : ids.length - 1 - [...ids].reverse().findIndex((id) => orderOf(id) < from);
+      if (at < 0 || at >= ids.length) at = dir > 0 ? 0 : ids.length - 1;
+    } else {
+      at = (at + dir + ids.length) % ids.length;
+    }
+    findState.at = at;
+    findNote.textContent = `${fmtInt(at + 1)} of ${fmtInt(ids.length)}`;
+    select(ids[at], { mark: q });
+  }
   find.addEventListener("keydown", (e) => {
     if (e.key !== "Enter") return;
     e.preventDefault();
-    const q = find.value.trim().toLowerCase();
-    if (!q) return;
-    const hits = tree.order.filter((s) => s.name.toLowerCase().includes(q) || s.kind.toLowerCase() === q || s.id === q);
-    if (!hits.length) { findNote.textContent = "no match"; return; }
-    const from = selected ? selected.span.order : -1;
-    const next = hits.find((s) => s.order > from) || hits[0];
-    findNote.textContent = `${hits.indexOf(next) + 1} of ${hits.length}`;
-    select(next.id);
+    findStep(e.shiftKey ? -1 : 1);
   });
+  find.addEventListener("input", () => { findState = { q: "", ids: null, at: -1 }; findNote.textContent = ""; find.classList.remove("no-match"); });
+  findNext.addEventListener("click", () => findStep(1));
+  findPrev.addEventListener("click", () => findStep(-1));
   expandBtn.addEventListener("click", () => {
     for (const s of tree.order) if (s.items.length) expanded.add(s.id);
     refresh();

@@ -264,6 +264,15 @@ export function buildTree(records) {
   return { traceId, spans, roots, start, end, duration: Math.max(0, end - start), records, order };
 }
 
+const TOOL_PREFIX = "execute_tool ";
+
+/** The name a span's row shows: a tool span's tool ("execute_tool get_weather" → "get_weather"). */
+export function displayName(span) {
+  const name = String(span.name);
+  return span.kind === "tool" && name.startsWith(TOOL_PREFIX) && name.length > TOOL_PREFIX.length
+    ? name.slice(TOOL_PREFIX.length) : name;
+}
+
 /** The ids of a span's ancestors, nearest first. */
 export function ancestors(tree, spanId) {
   const out = [];
@@ -279,9 +288,12 @@ export function ancestors(tree, spanId) {
   return out;
 }
 
-/** Which spans start expanded: shallow levels, fewer for big traces, and every error's ancestors. */
+/** Spans up to this many are shown with every subgraph and node open; bigger ones open their roots only. */
+export const OPEN_ALL_BELOW = 200;
+
+/** Which spans start expanded: all of a small trace; a big one's roots, and every error's ancestors. */
 export function defaultExpanded(tree, { maxDepth } = {}) {
-  const limit = maxDepth ?? (tree.order.length > 2000 ? 1 : tree.order.length > 300 ? 2 : 4);
+  const limit = maxDepth ?? (tree.order.length < OPEN_ALL_BELOW ? Infinity : 1);
   const expanded = new Set();
   for (const span of tree.order) {
     if (span.depth < limit && span.items.length) expanded.add(span.id);
