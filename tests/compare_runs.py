@@ -1,12 +1,11 @@
 """Real LangGraph runs that differ in one thing each, offline: the compare tests' workload.
 
-A router (one LLM call) sends the question to a weather agent (LangGraph's prebuilt ReAct agent with a
+A router (one LLM call) sends the question to a weather agent (LangChain's ``create_agent`` with a
 system prompt and two tools) or to a math node (one LLM call). :func:`run` varies one thing at a time.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import (
@@ -54,9 +53,7 @@ def build(
     route: str = "weather",
 ) -> Any:
     """The graph; each keyword changes one thing about the run."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from langgraph.prebuilt import create_react_agent
+    from langchain.agents import create_agent
 
     def agent_respond(messages: list[BaseMessage]) -> AIMessage | str:
         if isinstance(messages[-1], ToolMessage):
@@ -67,8 +64,10 @@ def build(
             calls.append(tool_call("get_time", {"city": city}, id=f"call_t{n}"))
         return AIMessage("", tool_calls=calls)
 
-    agent = create_react_agent(
-        FakeChatModel(respond=agent_respond, model_name=model), tools=[get_weather, get_time], prompt=system
+    agent = create_agent(
+        FakeChatModel(respond=agent_respond, model_name=model),
+        tools=[get_weather, get_time],
+        system_prompt=system,
     )
     router_model = FakeChatModel(responses=[route], model_name="fake-router")
     math_model = FakeChatModel(responses=["4"], model_name=model)
