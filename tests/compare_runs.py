@@ -52,16 +52,16 @@ def build(
     extra_tool: bool = False,
     route: str = "weather",
 ) -> Any:
-    """The graph; each keyword changes one thing about the run."""
+    """The graph; each keyword changes one thing about the run (tool call ids differ from run to run, as
+    with a real model)."""
     from langchain.agents import create_agent
 
     def agent_respond(messages: list[BaseMessage]) -> AIMessage | str:
         if isinstance(messages[-1], ToolMessage):
             return "It is " + "; ".join(str(m.content) for m in messages if isinstance(m, ToolMessage)) + "."
-        n = len(messages)
-        calls = [tool_call("get_weather", {"city": city}, id=f"call_w{n}")]
+        calls = [tool_call("get_weather", {"city": city})]
         if extra_tool:
-            calls.append(tool_call("get_time", {"city": city}, id=f"call_t{n}"))
+            calls.append(tool_call("get_time", {"city": city}))
         return AIMessage("", tool_calls=calls)
 
     agent = create_agent(

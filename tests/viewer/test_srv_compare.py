@@ -114,6 +114,11 @@ def test_an_extra_tool_call(runs: dict[str, Any]) -> None:
     added = _change(first, "gen_ai.output.messages[0].parts[1]")
     assert added["op"] == "added"
     assert added["b"]["name"] == "get_time"
+    # the graph's answer: the extra tool message shows as added, the final answers side by side
+    root = result["pairs"][0]
+    assert _change(root, "output.messages[3]")["b"]["role"] == "tool"
+    final = _change(root, "output.messages[3].parts[0].content")
+    assert (final["a"], final["b"]) == ("It is 4 degrees, snow.", "It is 4 degrees, snow; 14:05.")
 
 
 def test_a_different_route(runs: dict[str, Any]) -> None:
