@@ -14,6 +14,8 @@ IGNORED_KEYS = frozenset({"id", "tool_call_id", "run_id", "parent_run_id", "$id"
 
 #: A text longer than this (in tokens, either side) is diffed line by line instead of word by word.
 MAX_WORD_TOKENS = 20_000
+#: Texts less alike than this (difflib's ratio) are shown as replaced whole.
+MIN_SIMILARITY = 0.4
 #: At most this many changes are kept per pair (the pair says when some were left out).
 MAX_CHANGES = 200
 
@@ -51,7 +53,11 @@ def word_diff(a: str, b: str) -> list[list[str]]:
         else:
             out.append([op, text])
 
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+    matcher = SequenceMatcher(None, ta, tb, autojunk=False)
+    opcodes = matcher.get_opcodes()
+    if matcher.ratio() < MIN_SIMILARITY:  # a rewrite: the old text, then the new, not a mosaic of words
+        opcodes = [("replace", 0, len(ta), 0, len(tb))]
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             put("=", ta[i1:i2])
         else:

@@ -299,13 +299,26 @@ def import_cmd(path: Path, db: str | None) -> None:
     default=None,
     help="Write to this file (default stdout; with --html, SOURCE's name with .html).",
 )
+@click.option(
+    "--compare-with",
+    "compare_with",
+    default=None,
+    help="With --html: a comparison of SOURCE (run A) with this run B (a trace id, .jsonl or FILE#TRACE_ID).",
+)
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
-def export_cmd(source: str, fmt: str, html: bool, output: Path | None, db: str | None) -> None:
+def export_cmd(
+    source: str, fmt: str, html: bool, output: Path | None, db: str | None, compare_with: str | None
+) -> None:
     """Write a trace's records as JSON, JSONL or CSV, or a standalone HTML page with --html.
 
     SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, or to convert it).
     """
     need("viewer")
+    if compare_with is not None:
+        from .cli_diff import export_comparison
+
+        export_comparison(source, compare_with, html, output, db)
+        return
 
     from .api import csv_text
 

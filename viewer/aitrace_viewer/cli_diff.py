@@ -11,7 +11,7 @@ import click
 
 from aitrace_core import is_trace_id
 
-__all__ = ["diff_cmd", "format_text", "load_run"]
+__all__ = ["diff_cmd", "export_comparison", "format_text", "load_run"]
 
 #: Equal text longer than this is shortened around the changes in an inline diff.
 CONTEXT = 40
@@ -142,12 +142,41 @@ def format_text(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def export_comparison(a: str, b: str, html: bool, output: Path | None, db: str | None) -> None:
+    """``aitrace export A --html --compare-with B``: the comparison as one self-contained HTML file."""
+    from .compare import compare
+    from .export_html import write_compare_html
+
+    if not html:
+        raise click.UsageError("--compare-with writes an HTML comparison: add --html")
+    records_a, records_b = _load_both(a, b, db)
+    target = output or Path("comparison.html")
+    write_compare_html(compare(records_a, records_b), target)
+    click.echo(f"wrote {target}", err=True)
+
+
+def _load_both(a: str, b: str, db: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    store_box: list[Any] = []
+    try:
+        return load_run(a, db, store_box), load_run(b, db, store_box)
+    finally:
+        for store in store_box:
+            store.close()
+
+
 @click.command("diff")
 @click.argument("a")
 @click.argument("b")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON (docs/api.md, Compare).")
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the comparison as one self-contained HTML file (opens offline, from file://).",
+)
 @click.option("--db", default=None, help="Database URL or path for trace ids (default the configured one).")
-def diff_cmd(a: str, b: str, as_json: bool, db: str | None) -> None:
+def diff_cmd(a: str, b: str, as_json: bool, html: Path | None, db: str | None) -> None:
     """Compare run A with run B: what changed, and where the runs first diverged.
 
     A and B are trace ids in the store, .jsonl files, or FILE#TRACE_ID for a file with several traces.
@@ -155,14 +184,12 @@ def diff_cmd(a: str, b: str, as_json: bool, db: str | None) -> None:
     """
     from .compare import compare
 
-    store_box: list[Any] = []
-    try:
-        records_a = load_run(a, db, store_box)
-        records_b = load_run(b, db, store_box)
-    finally:
-        for store in store_box:
-            store.close()
+    records_a, records_b = _load_both(a, b, db)
     result = compare(records_a, records_b)
+    if html is not None:
+        from .export_html import write_compare_html
+
+        click.echo(f"wrote {write_compare_html(result, html)}", err=True)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:

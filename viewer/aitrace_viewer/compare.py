@@ -36,6 +36,7 @@ _METRICS = {
     "cost_usd": "gen_ai.usage.cost_usd",
     "time_to_first_token_ms": "llm.time_to_first_token_ms",
 }
+_LLM_KINDS = frozenset({"llm", "chat_model"})
 _TOTALS = ("duration_ms", "input_tokens", "output_tokens", "cost_usd", "span_count", "error_count")
 #: Past this many (unmatched) siblings on each side, siblings are paired by position instead of aligned.
 _ALIGN_LIMIT = 2_000
@@ -117,7 +118,7 @@ def _label(span: _Span) -> None:
     """A span's place among its siblings: the coarse label (node, tool or model class name) and a finer key
     (plus the tool it runs, or the model it asks) that aligns siblings first."""
     kind = span.kind
-    if kind == "llm":
+    if kind in _LLM_KINDS:
         span.label = str(span.get("llm.class") or "llm")
         span.fine = f"{span.label}|{span.get('gen_ai.request.model') or ''}"
         return
@@ -216,7 +217,7 @@ def _diff_pair(a: _Span, b: _Span) -> tuple[Changes, dict[str, Any]]:
         changes.put(change)
     changes.truncated = changes.truncated or ended.truncated
     metrics = {"duration_ms": _delta(_number(a.end.get("duration_ms")), _number(b.end.get("duration_ms")))}
-    if a.kind == "llm" or b.kind == "llm":
+    if a.kind in _LLM_KINDS or b.kind in _LLM_KINDS:
         for name, key in _METRICS.items():
             metrics[name] = _delta(_number(a.get(key)), _number(b.get(key)))
     return changes, metrics
@@ -257,7 +258,7 @@ def _summary(roots: list[_Span], records: list[dict[str, Any]]) -> dict[str, Any
         stack.extend(reversed(span.children))
     root = roots[0] if roots else None
     durations = [_number(r.end.get("duration_ms")) for r in roots]
-    llm = [s for s in spans if s.kind == "llm"]
+    llm = [s for s in spans if s.kind in _LLM_KINDS]
 
     def total(key: str) -> float | None:
         values = [v for v in (_number(s.end.get(key)) for s in llm) if v is not None]
