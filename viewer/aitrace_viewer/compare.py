@@ -43,7 +43,19 @@ _ALIGN_LIMIT = 2_000
 
 
 class _Span:
-    __slots__ = ("children", "end", "end_at", "fine", "id", "label", "order", "start", "start_at", "tool")
+    __slots__ = (
+        "children",
+        "end",
+        "end_at",
+        "fine",
+        "id",
+        "kind",
+        "label",
+        "order",
+        "start",
+        "start_at",
+        "tool",
+    )
 
     def __init__(self, span_id: str, order: int) -> None:
         self.id = span_id
@@ -55,14 +67,11 @@ class _Span:
         self.label = ""
         self.fine = ""
         self.tool = ""
+        self.kind = "span"
 
     def get(self, key: str) -> Any:
         value = self.end.get(key)
         return self.start.get(key) if value is None else value
-
-    @property
-    def kind(self) -> str:
-        return str(self.get("span_kind") or "span")
 
     def info(self) -> dict[str, Any]:
         return {
@@ -87,9 +96,10 @@ def split_traces(records: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[st
     return out
 
 
-def _build(records: list[dict[str, Any]]) -> tuple[list[_Span], list[dict[str, Any]]]:
+def _build(records: list[dict[str, Any]], resolve: bool) -> tuple[list[_Span], list[dict[str, Any]]]:
     """The root spans (children in start order) and the records with their references resolved."""
-    records = resolve_refs(records)
+    if resolve:
+        records = resolve_refs(records)
     spans: dict[str, _Span] = {}
     parents: dict[str, str | None] = {}
     for at, record in enumerate(records):
@@ -117,7 +127,7 @@ def _build(records: list[dict[str, Any]]) -> tuple[list[_Span], list[dict[str, A
 def _label(span: _Span) -> None:
     """A span's place among its siblings: the coarse label (node, tool or model class name) and a finer key
     (plus the tool it runs, or the model it asks) that aligns siblings first."""
-    kind = span.kind
+    kind = span.kind = str(span.get("span_kind") or "span")
     if kind in _LLM_KINDS:
         span.label = str(span.get("llm.class") or "llm")
         span.fine = f"{span.label}|{span.get('gen_ai.request.model') or ''}"
@@ -180,16 +190,21 @@ def _named(
 
 
 def _fields(record: dict[str, Any], skip: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What a span's record says about what happened (normalized), without the fields in ``skip``."""
-    return normalize(  # type: ignore[no-any-return]
-        {
-            k: v
-            for k, v in record.items()
-            if k not in _NOT_COMPARED
-            and not k.startswith("gen_ai.usage.")
-            and (skip is None or k not in skip)
-        }
-    )
+    """What a span's record says about what happened, without the fields in ``skip``."""
+    return {
+        k: v
+        for k, v in record.items()
+        if k not in _NOT_COMPARED and not k.startswith("gen_ai.usage.") and (skip is None or k not in skip)
+    }
+
+
+def _diff_fields(a: dict[str, Any], b: dict[str, Any], out: Changes, documents: bool = False) -> None:
+    if a == b:  # the common case, without normalizing
+        return
+    a, b = normalize(a), normalize(b)
+    if documents:
+        diff_documents(a.pop("output", None), b.pop("output", None), "documents", out)
+    diff_values(a, b, "", out)
 
 
 def _delta(a: float | None, b: float | None) -> dict[str, Any]:
@@ -204,14 +219,12 @@ def _diff_pair(a: _Span, b: _Span) -> tuple[Changes, dict[str, Any]]:
     """The pair's changes, each marked ``at`` ``start`` (what the span was given: inputs, model, prompt) or
     ``end`` (what it gave back, its status); and its figures with deltas."""
     changes = Changes()
-    diff_values(_fields(a.start), _fields(b.start), "", changes)
+    _diff_fields(_fields(a.start), _fields(b.start), changes)
     for change in changes:
         change["at"] = "start"
-    fa, fb = _fields(a.end, a.start), _fields(b.end, b.start)
     ended = Changes()
-    if a.kind == "retriever" and b.kind == "retriever":
-        diff_documents(fa.pop("output", None), fb.pop("output", None), "documents", ended)
-    diff_values(fa, fb, "", ended)
+    retriever = a.kind == "retriever" and b.kind == "retriever"
+    _diff_fields(_fields(a.end, a.start), _fields(b.end, b.start), ended, retriever)
     for change in ended:
         change["at"] = "end"
         changes.put(change)
@@ -279,11 +292,16 @@ def _summary(roots: list[_Span], records: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-def compare(records_a: Iterable[Mapping[str, Any]], records_b: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def compare(
+    records_a: Iterable[Mapping[str, Any]], records_b: Iterable[Mapping[str, Any]], *, resolved: bool = False
+) -> dict[str, Any]:
     """The comparison of run A with run B: both summaries, totals with deltas, the aligned pairs in
-    execution order with their status and changes, and the index of the first divergence (or None)."""
-    roots_a, recs_a = _build([dict(r) for r in records_a])
-    roots_b, recs_b = _build([dict(r) for r in records_b])
+    execution order with their status and changes, and the index of the first divergence (or None).
+
+    Message references (docs/schema.md) are resolved first, unless ``resolved`` says the records hold none.
+    """
+    roots_a, recs_a = _build(list(records_a), not resolved)  # type: ignore[arg-type]
+    roots_b, recs_b = _build(list(records_b), not resolved)  # type: ignore[arg-type]
     pairs: list[dict[str, Any]] = []
     sides: list[tuple[_Span | None, _Span | None]] = []
     # depth-first over the aligned trees: parents before children, siblings in execution order

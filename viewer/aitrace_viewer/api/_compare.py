@@ -17,6 +17,27 @@ from ..store import Store
 __all__ = ["compare_traces"]
 
 _encode = msgspec.json.Encoder().encode
+_RECORDS_SQL = "SELECT raw FROM records WHERE trace_id = {p} ORDER BY ts_us, seq, id"
+
+
+def _raw_records(store: Store, trace_id: str) -> list[str]:
+    """A trace's stored records (JSON text) in time order."""
+    p = "%s" if store.pg else "?"
+    with store.reader.begin() as conn:
+        dbapi = conn.connection.driver_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(_RECORDS_SQL.format(p=p), (trace_id,))
+            return [raw for (raw,) in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+
+def _decode(raws: list[str]) -> list[dict[str, Any]]:
+    """Records parsed in one go (a JSON array of them)."""
+    records: list[dict[str, Any]] = msgspec.json.decode(("[" + ",".join(raws) + "]").encode())
+    return records
 
 
 def _error(message: str, status: int) -> Response[Any]:
@@ -32,15 +53,17 @@ async def compare_traces(request: Request[Any, Any, Any], state: State, a: str, 
     store: Store = state.store
 
     def build() -> tuple[bytes, dict[str, str]] | str:
-        records_a = store.trace_records(a)
-        if not records_a:
+        raws_a = _raw_records(store, a)
+        if not raws_a:
             return f"no trace {a} (a)"
-        records_b = records_a if b == a else store.trace_records(b)
-        if not records_b:
+        raws_b = raws_a if b == a else _raw_records(store, b)
+        if not raws_b:
             return f"no trace {b} (b)"
         from ._routes import _maybe_gzip  # the trace routes' gzip rule
 
-        return _maybe_gzip(request, _encode(compare(records_a, records_b)))
+        refs = any('"$' in raw for raw in raws_a) or any('"$' in raw for raw in raws_b)
+        result = compare(_decode(raws_a), _decode(raws_b), resolved=not refs)
+        return _maybe_gzip(request, _encode(result))
 
     answer = await anyio.to_thread.run_sync(build)
     if isinstance(answer, str):
