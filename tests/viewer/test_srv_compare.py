@@ -223,3 +223,61 @@ def test_cli_diff_shows_control_characters_instead_of_sending_them(
     assert "\x1b" not in result.output
     assert "\x07" not in result.output
     assert "\\x1b[2J" in result.output
+
+
+# ------------------------------------------------------------------------------------------ in the browser
+
+JS_COMPARE = Path(__file__).resolve().parents[2] / "viewer/aitrace_viewer/static/js/comparerun.js"
+NODE_SCRIPT = """
+import { compareRuns } from %s;
+let text = "";
+process.stdin.on("data", (d) => { text += d; });
+process.stdin.on("end", () => {
+  const { a, b } = JSON.parse(text);
+  process.stdout.write(JSON.stringify(compareRuns(a, b)));
+});
+"""
+
+
+def _change_shape(c: dict[str, Any]) -> tuple[Any, ...]:
+    a, b = json.dumps(c["a"], sort_keys=True), json.dumps(c["b"], sort_keys=True)
+    return (c["field"], c.get("op"), c.get("at"), c.get("diff"), a, b)
+
+
+def _shape(result: dict[str, Any]) -> dict[str, Any]:
+    """What a user sees of a comparison: every pair's place, status and changes, the first divergence."""
+    return {
+        "pairs": [
+            (p["path"], p["kind"], p["a"], p["b"], p["status"], p["parent"], p["depth"], p["a_info"],
+             p["b_info"], [_change_shape(c) for c in p["changes"]])
+            for p in result["pairs"]
+        ],
+        "first_divergence": result["first_divergence"],
+        "counts": result["counts"],
+        "summaries": [{k: v for k, v in result[s].items() if k not in ("cost_usd",)} for s in ("a", "b")],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("variant", ["repeat", "system", "model", "arg", "extra", "route"])
+def test_the_no_server_viewer_compares_like_the_server(
+    runs: dict[str, Any], variant: str, tmp_path: Path
+) -> None:
+    """The no-server viewer compares two dropped files with its own copy of the algorithm (comparerun.js)."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (apt-get install nodejs)")
+    script = tmp_path / "run.mjs"
+    script.write_text(NODE_SCRIPT % json.dumps(JS_COMPARE.as_uri()), encoding="utf-8")
+    proc = subprocess.run(
+        [node, str(script)],
+        input=json.dumps({"a": runs["base"], "b": runs[variant]}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _shape(json.loads(proc.stdout)) == _shape(compare(runs["base"], runs[variant]))
