@@ -173,3 +173,20 @@ def test_the_comparison_file_opens_offline(page: Any, tmp_path: Path) -> None:
     assert "Be brief" in page.locator("#detail .cmp-diff").first.inner_text()
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("window.__csp") == []
+
+
+def test_two_files_dropped_on_the_no_server_viewer_are_compared(
+    page: Any, seeded: Seeded, tmp_path: Path
+) -> None:
+    import json
+
+    a, b = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
+    a.write_text("".join(json.dumps(r) + "\n" for r in run()), encoding="utf-8")
+    b.write_text("".join(json.dumps(r) + "\n" for r in run(route="math")), encoding="utf-8")
+    page.goto(f"{seeded.url}/view")
+    page.locator("#file-input").set_input_files([str(a), str(b)])
+    _until(page, READY, "the compare view")
+    assert "before.jsonl (A) compared with after.jsonl (B)" in page.locator("#file-message").inner_text()
+    assert page.locator(".cmp-row.selected .cmp-a .name").inner_text() == "chat fake-router"
+    assert page.locator(".cmp-row.st-only_b").count() == 2
+    assert page.locator("#detail .cmp-diff ins").inner_text() == "math"

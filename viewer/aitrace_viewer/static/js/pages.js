@@ -8,6 +8,7 @@ import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
 import { turnMessages } from "./conversation.js";
 import { longText } from "./jsontree.js";
 import { compareHeader, mountCompareView } from "./compareview.js";
+import { compareRuns } from "./comparerun.js";
 
 const FILTER_KEYS = ["q", "service", "status", "errors", "model", "min_duration_ms", "thread_id", "since", "until"];
 
@@ -381,16 +382,42 @@ function fileViewer() {
     }
   }
 
+  /** Two files, one run each: compared in the page (comparerun.js), nothing leaves it. */
+  async function compareFiles(fa, fb) {
+    message.textContent = `Reading ${fa.name} and ${fb.name}…`;
+    try {
+      const one = async (file) => {
+        const found = groupByTrace(parseJsonl(await file.text()).records);
+        if (found.size !== 1) throw new Error(`${file.name} holds ${found.size} traces: compare files of one trace each`);
+        return [...found.values()][0];
+      };
+      const [ra, rb] = await Promise.all([one(fa), one(fb)]);
+      const result = compareRuns(ra, rb);
+      if (view) { view.destroy(); view = null; }
+      clear(listBox);
+      $(SEL.dropZone).classList.add("compact");
+      message.textContent = `${fa.name} (A) compared with ${fb.name} (B)`;
+      showComparison(result, false);
+    } catch (e) {
+      message.textContent = `Could not compare ${fa.name} and ${fb.name}: ${e.message}`;
+    }
+  }
+
+  function readFiles(files) {
+    const list = files ? [...files] : [];
+    if (list.length === 2) compareFiles(list[0], list[1]);
+    else readFile(list[0]);
+  }
+
   const input = $(SEL.fileInput);
-  input.addEventListener("change", () => readFile(input.files && input.files[0]));
+  input.addEventListener("change", () => readFiles(input.files));
   const zone = $(SEL.dropZone);
   document.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragging"); });
   document.addEventListener("dragleave", (e) => { if (!e.relatedTarget) zone.classList.remove("dragging"); });
   document.addEventListener("drop", (e) => {
     e.preventDefault();
     zone.classList.remove("dragging");
-    const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-    readFile(f);
+    readFiles(e.dataTransfer && e.dataTransfer.files);
   });
   window.addEventListener("hashchange", route);
 
