@@ -281,3 +281,16 @@ def test_the_no_server_viewer_compares_like_the_server(
     )
     assert proc.returncode == 0, proc.stderr
     assert _shape(json.loads(proc.stdout)) == _shape(compare(runs["base"], runs[variant]))
+
+
+def test_export_writes_a_comparison_as_one_html_file(tmp_path: Path, runs: dict[str, Any]) -> None:
+    a, b = _write(tmp_path / "a.jsonl", runs["base"]), _write(tmp_path / "b.jsonl", runs["route"])
+    out = tmp_path / "cmp.html"
+    result = CliRunner().invoke(main, ["export", a, "--html", "--compare-with", b, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    embedded = html.split('<script type="application/json" id="aitrace-data">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(embedded)["compare"] == json.loads(json.dumps(compare(runs["base"], runs["route"])))
+    refused = CliRunner().invoke(main, ["export", a, "--compare-with", b])
+    assert refused.exit_code == 2
+    assert "add --html" in refused.output
