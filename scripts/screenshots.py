@@ -1,4 +1,4 @@
-"""Make the README's screenshots from the demo data: the trace list and a LangGraph agent's trace.
+"""Make the README's screenshots from the demo data: the trace list, an agent's trace, two runs compared.
 
     python scripts/screenshots.py [--out docs/screenshots]
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from ui_chromium import launch  # noqa: E402
 from ui_server import running_server  # noqa: E402
@@ -46,12 +47,18 @@ def main() -> None:
         and any(p.get("type") == "tool_call" for m in r["gen_ai.output.messages"] for p in m.get("parts", []))
     )
 
+    from compare_runs import run  # two runs of one graph: a prompt edited, a tool added
+
+    before, after = run(), run(system="You are a terse weather assistant. Reply in French.", extra_tool=True)
+
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_server(Path(tmp) / "shots.db") as server,
         sync_playwright() as pw,
     ):
         server.ingest(records)
+        server.ingest(before)
+        server.ingest(after)
         browser = launch(pw)
         for scheme, suffix in (("light", ""), ("dark", "-dark")):
             context = browser.new_context(
@@ -64,6 +71,9 @@ def main() -> None:
             page.goto(f"{server.url}/traces/{agent_id}#span={llm['span_id']}")
             page.wait_for_selector("#detail .lens-llm")
             page.screenshot(path=str(out / f"trace{suffix}.png"))
+            page.goto(f"{server.url}/compare?a={before[0]['trace_id']}&b={after[0]['trace_id']}")
+            page.wait_for_selector(".cmp-row.selected")
+            page.screenshot(path=str(out / f"compare{suffix}.png"))
             context.close()
         browser.close()
     for p in sorted(out.glob("*.png")):

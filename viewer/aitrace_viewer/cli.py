@@ -317,16 +317,33 @@ def import_cmd(path: Path, db: str | None) -> None:
     help="Send the records as OTLP/HTTP spans and logs to this receiver (a Collector's http://host:4318) "
     "instead; headers from OTEL_EXPORTER_OTLP_HEADERS. Needs aitrace[otlp].",
 )
+@click.option(
+    "--compare-with",
+    "compare_with",
+    default=None,
+    help="With --html: a comparison of SOURCE (run A) with this run B (a trace id, .jsonl or FILE#TRACE_ID).",
+)
 @click.option("--db", default=None, help="Database URL or path (default the configured one).")
 def export_cmd(
-    source: str, fmt: str, html: bool, output: Path | None, db: str | None, otlp: str | None
+    source: str,
+    fmt: str,
+    html: bool,
+    output: Path | None,
+    db: str | None,
+    otlp: str | None,
+    compare_with: str | None,
 ) -> None:
-    """Write a trace's records as JSON, JSONL or CSV, a standalone HTML page with --html, or send them to
-    an OpenTelemetry backend with --otlp.
+    """Write a trace's records as JSON, JSONL or CSV, a standalone HTML page with --html (a comparison of two
+    runs with --compare-with), or send them to an OpenTelemetry backend with --otlp.
 
     SOURCE is a trace id (32 hex) from the database, or a .jsonl file (for --html, --otlp, or to convert it).
     """
     need("viewer")
+    if compare_with is not None:
+        from .cli_diff import export_comparison
+
+        export_comparison(source, compare_with, html, output, db)
+        return
 
     from .api import csv_text
 

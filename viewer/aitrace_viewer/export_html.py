@@ -19,7 +19,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-__all__ = ["bundle_js", "main", "read_jsonl", "render_html", "write_html"]
+__all__ = [
+    "bundle_js",
+    "main",
+    "read_jsonl",
+    "render_compare_html",
+    "render_html",
+    "write_compare_html",
+    "write_html",
+]
 
 HERE = Path(__file__).parent
 JS_DIR = HERE / "static" / "js"
@@ -93,13 +101,22 @@ def _embed_json(value: Any) -> str:
 
 def render_html(records: Iterable[dict[str, Any]], *, title: str = "trace") -> str:
     """The HTML text of a self-contained viewer holding ``records`` (an empty list gives a file opener)."""
+    recs = list(records)
+    return _render(_embed_json({"name": title, "records": recs}) if recs else "", title)
+
+
+def render_compare_html(result: dict[str, Any], *, title: str = "comparison") -> str:
+    """The HTML text of a self-contained view of a comparison (:func:`aitrace_viewer.compare.compare`)."""
+    return _render(_embed_json({"name": title, "compare": result}), title)
+
+
+def _render(data: str, title: str) -> str:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     css = CSS_FILE.read_text(encoding="utf-8").replace("</style", "<\\/style")
     js = bundle_js()
-    recs = list(records)
     csp = "; ".join(
         [
             "default-src 'none'",
@@ -110,7 +127,6 @@ def render_html(records: Iterable[dict[str, Any]], *, title: str = "trace") -> s
             "form-action 'none'",
         ]
     )
-    data = _embed_json({"name": title, "records": recs}) if recs else ""
     return env.get_template("standalone.html").render(csp=csp, css=css, js=js, data_json=data, title=title)
 
 
@@ -126,6 +142,14 @@ def write_html(
         roots = [r for r in records if r.get("event") == "span_start" and not r.get("parent_span_id")]
         title = str(roots[0].get("span_name") or "trace") if roots else out.stem
     out.write_text(render_html(records, title=title), encoding="utf-8")
+    return out
+
+
+def write_compare_html(result: dict[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write one HTML file that shows the comparison ``result`` offline; returns its path."""
+    out = Path(path)
+    names = [str((result.get(k) or {}).get("name") or k.upper()) for k in ("a", "b")]
+    out.write_text(render_compare_html(result, title=f"{names[0]} vs {names[1]}"), encoding="utf-8")
     return out
 
 

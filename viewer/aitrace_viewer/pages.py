@@ -64,6 +64,14 @@ async def thread_page(state: State, thread_id: str) -> Template:
     return Template(template_name="thread.html", context=_ctx(state, thread_id=thread_id), headers=_NO_STORE)
 
 
+@get("/compare", include_in_schema=False, name="page-compare")
+async def compare_page(state: State, a: str | None = None, b: str | None = None) -> Template:
+    """Two traces side by side (``?a=<trace id>&b=<trace id>``); a form for whichever is missing."""
+    ids = {k: v for k, v in (("a", a), ("b", b)) if v is not None and is_trace_id(v)}
+    context = _ctx(state, a=ids.get("a", ""), b=ids.get("b", ""))
+    return Template(template_name="compare.html", context=context, headers=_NO_STORE)
+
+
 @get("/view", include_in_schema=False, name="page-view")
 async def view_page(state: State) -> Template:
     """The no-server viewer: open or drop a .jsonl file."""
@@ -87,6 +95,7 @@ route_handlers: list[Any] = [
     list_page,
     trace_page,
     thread_page,
+    compare_page,
     view_page,
     user_lens,
     create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),

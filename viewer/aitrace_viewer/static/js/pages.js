@@ -7,6 +7,8 @@ import { mountTraceView, traceSummaryHeader, hashParams } from "./traceview.js";
 import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
 import { turnMessages } from "./conversation.js";
 import { longText } from "./jsontree.js";
+import { compareHeader, mountCompareView } from "./compareview.js";
+import { compareRuns } from "./comparerun.js";
 
 const FILTER_KEYS = ["q", "service", "status", "errors", "model", "min_duration_ms", "thread_id", "since", "until"];
 
@@ -292,6 +294,42 @@ async function threadPage() {
   }
 }
 
+// ---- compare two runs -----------------------------------------------------------------------------------
+
+/** Mount a comparison (the JSON of GET /api/compare) into the page's header and #app. */
+function showComparison(result, served) {
+  const traceHref = served ? (id) => `/traces/${id}` : null;
+  const spanHref = served ? (tid, sid) => `/traces/${tid}#span=${sid}` : null;
+  $(SEL.traceHeader).replaceChildren(compareHeader(result, { traceHref }));
+  const want = Number(hashParams().get("pair"));
+  return mountCompareView($(SEL.app), result, {
+    spanHref,
+    initial: Number.isInteger(want) && hashParams().has("pair") ? want : null,
+    onSelect: (i) => history.replaceState(null, "", `${location.pathname}${location.search}#pair=${i}`),
+  });
+}
+
+async function comparePage() {
+  const { a, b } = document.body.dataset;
+  const form = $("#compare-form");
+  if (!a || !b) {
+    form.hidden = false;
+    const given = new URLSearchParams(location.search);
+    if ((given.get("a") && !a) || (given.get("b") && !b)) setStatus("A trace id is 32 lowercase hex characters.", "error");
+    return;
+  }
+  try {
+    setStatus("Comparing…");
+    const result = await getJson(`/api/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`);
+    setStatus("");
+    document.title = `Compare ${result.a && result.a.name || "A"} · ${result.b && result.b.name || "B"} · aitrace`;
+    showComparison(result, true);
+  } catch (e) {
+    form.hidden = false;
+    setStatus(`Could not compare: ${e.message}`, "error");
+  }
+}
+
 // ---- no server: a .jsonl file (picked, dropped, or embedded in an exported HTML file) -----------------
 
 function fileViewer() {
@@ -359,16 +397,42 @@ function fileViewer() {
     }
   }
 
+  /** Two files, one run each: compared in the page (comparerun.js), nothing leaves it. */
+  async function compareFiles(fa, fb) {
+    message.textContent = `Reading ${fa.name} and ${fb.name}…`;
+    try {
+      const one = async (file) => {
+        const found = groupByTrace(parseJsonl(await file.text()).records);
+        if (found.size !== 1) throw new Error(`${file.name} holds ${found.size} traces: compare files of one trace each`);
+        return [...found.values()][0];
+      };
+      const [ra, rb] = await Promise.all([one(fa), one(fb)]);
+      const result = compareRuns(ra, rb);
+      if (view) { view.destroy(); view = null; }
+      clear(listBox);
+      $(SEL.dropZone).classList.add("compact");
+      message.textContent = `${fa.name} (A) compared with ${fb.name} (B)`;
+      showComparison(result, false);
+    } catch (e) {
+      message.textContent = `Could not compare ${fa.name} and ${fb.name}: ${e.message}`;
+    }
+  }
+
+  function readFiles(files) {
+    const list = files ? [...files] : [];
+    if (list.length === 2) compareFiles(list[0], list[1]);
+    else readFile(list[0]);
+  }
+
   const input = $(SEL.fileInput);
-  input.addEventListener("change", () => readFile(input.files && input.files[0]));
+  input.addEventListener("change", () => readFiles(input.files));
   const zone = $(SEL.dropZone);
   document.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("dragging"); });
   document.addEventListener("dragleave", (e) => { if (!e.relatedTarget) zone.classList.remove("dragging"); });
   document.addEventListener("drop", (e) => {
     e.preventDefault();
     zone.classList.remove("dragging");
-    const f = e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0];
-    readFile(f);
+    readFiles(e.dataTransfer && e.dataTransfer.files);
   });
   window.addEventListener("hashchange", route);
 
@@ -376,7 +440,11 @@ function fileViewer() {
   if (embedded && embedded.textContent.trim()) {
     let data = null;
     try { data = JSON.parse(embedded.textContent); } catch (e) { message.textContent = `The embedded data is unreadable: ${e.message}`; }
-    if (data && Array.isArray(data.records)) load(data.records, data.name || "embedded trace");
+    if (data && data.compare && Array.isArray(data.compare.pairs)) {
+      $(SEL.dropZone).hidden = true;
+      message.textContent = "";
+      showComparison(data.compare, false);
+    } else if (data && Array.isArray(data.records)) load(data.records, data.name || "embedded trace");
   }
 }
 
@@ -390,5 +458,6 @@ export function start() {
   if (page === "list") listPage();
   else if (page === "trace") tracePage();
   else if (page === "thread") threadPage();
+  else if (page === "compare") comparePage();
   else if (page === "view") fileViewer();
 }
