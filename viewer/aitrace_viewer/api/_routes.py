@@ -25,8 +25,8 @@ from aitrace_core import is_span_id, is_trace_id, resolve_refs
 
 from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
-from ._find import find_in_trace
 from ._compare import compare_traces
+from ._find import find_in_trace
 from ._parse import BodyReader, IngestError, parse_batch
 
 __all__ = ["api_router", "notify_changed"]
