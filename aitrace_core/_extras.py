@@ -7,7 +7,13 @@ import importlib.util
 import re
 from importlib import metadata
 
-__all__ = ["DISTRIBUTION", "extra_for_module", "extra_modules", "missing_packages_message"]
+__all__ = [
+    "DISTRIBUTION",
+    "extra_for_module",
+    "extra_modules",
+    "extra_requirements",
+    "missing_packages_message",
+]
 
 DISTRIBUTION = "aitrace"
 
@@ -19,7 +25,7 @@ _REQUIREMENT = re.compile(
 
 @functools.lru_cache(maxsize=1)
 def _extras() -> dict[str, tuple[str, ...]]:
-    """``{extra: import names}``, following extras that name other extras of aitrace (``all``)."""
+    """``{extra: distribution names}``, following extras that name other extras of aitrace (``all``)."""
     try:
         lines = metadata.requires(DISTRIBUTION) or []
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
@@ -35,7 +41,7 @@ def _extras() -> dict[str, tuple[str, ...]]:
             parts = (part.strip() for part in (inner or "").split(","))
             nested.setdefault(extra, []).extend(part for part in parts if part)
         else:
-            direct.setdefault(extra, []).append(name.lower().replace("-", "_").replace(".", "_"))
+            direct.setdefault(extra, []).append(name.lower().replace("_", "-").replace(".", "-"))
 
     def modules(extra: str, seen: frozenset[str] = frozenset()) -> list[str]:
         out = list(direct.get(extra, []))
@@ -47,9 +53,35 @@ def _extras() -> dict[str, tuple[str, ...]]:
     return {extra: tuple(modules(extra)) for extra in {*direct, *nested}}
 
 
-def extra_modules(extra: str) -> tuple[str, ...]:
-    """Top-level import names of what ``pip install 'aitrace[extra]'`` adds (empty when unknown)."""
+def extra_requirements(extra: str) -> tuple[str, ...]:
+    """The distributions ``pip install 'aitrace[extra]'`` adds (normalised names; empty when unknown)."""
     return _extras().get(extra, ())
+
+
+def extra_modules(extra: str) -> tuple[str, ...]:
+    """Top-level import names of what ``pip install 'aitrace[extra]'`` adds, guessed from the distribution
+    names (``langchain-core`` → ``langchain_core``). A namespace package such as ``opentelemetry-proto``
+    guesses a name no import uses; :func:`missing_packages_message` then asks the installed files."""
+    return tuple(name.replace("-", "_") for name in extra_requirements(extra))
+
+
+@functools.lru_cache(maxsize=1)
+def _import_names() -> dict[str, tuple[str, ...]]:
+    """``{installed distribution: its top-level import names}`` (read only when a name guess misses)."""
+    out: dict[str, list[str]] = {}
+    for top, distributions in metadata.packages_distributions().items():
+        for distribution in distributions:
+            out.setdefault(distribution.lower().replace("_", "-").replace(".", "-"), []).append(top)
+    return {name: tuple(tops) for name, tops in out.items()}
+
+
+def _importable(distribution: str) -> bool:
+    """Whether ``distribution``'s package can be imported: its guessed name first, else the names its
+    installed files give (``opentelemetry-proto`` lives under ``opentelemetry``)."""
+    if importlib.util.find_spec(distribution.replace("-", "_")) is not None:
+        return True
+    tops = [top for top in _import_names().get(distribution, ()) if not top.startswith("_")]
+    return any(importlib.util.find_spec(top) is not None for top in tops)
 
 
 def extra_for_module(module: str) -> str | None:
@@ -61,7 +93,7 @@ def extra_for_module(module: str) -> str | None:
 
 def missing_packages_message(*extras: str) -> str | None:
     """None when every package of ``extras`` can be imported, else what to install, in one line."""
-    missing = [m for extra in extras for m in extra_modules(extra) if importlib.util.find_spec(m) is None]
+    missing = [d for extra in extras for d in extra_requirements(extra) if not _importable(d)]
     if not missing:
         return None
     extra = extras[0] if len(extras) == 1 else "all"

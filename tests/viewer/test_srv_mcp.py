@@ -85,7 +85,7 @@ def test_an_agent_finds_the_failing_run_and_reads_its_error_over_stdio(filled_db
     """list_traces(errors) → get_trace → get_span: the path an agent takes from "it failed" to the stack."""
     server = _stdio("--db", filled_db)
     tools, (listed, everything) = _call(server, [("list_traces", {"errors": True}), ("list_traces", {})])
-    assert tools == ["get_span", "get_thread", "get_trace", "list_traces", "search"]
+    assert tools == ["compare_traces", "get_span", "get_thread", "get_trace", "list_traces", "search"]
     assert not listed.is_error
     failing = HEX32.findall(_text(listed))
     assert len(failing) == 1, _text(listed)
@@ -290,5 +290,36 @@ def test_docs_name_every_tool_and_argument(tmp_path: Path) -> None:
         for arg in tool.input_schema.get("properties", {})
         if not re.search(rf"^\| (`\w+`, )*`{arg}`", sections[tool.name], re.M)
     ]
-    assert len(tools) == 5
+    assert len(tools) == 6
     assert not missing, f"docs/mcp.md does not document {missing}"
+
+
+def test_compare_traces_says_where_two_turns_diverged(filled_db: str) -> None:
+    """The two turns of the thread differ in the user's question: the comparison names a first divergence and
+    shows the new words; a run compared with itself matches; an unknown id is a tool error, not a crash."""
+    from aitrace_viewer.mcp_server import build_server
+
+    store = Store(filled_db)
+    try:
+        server = build_server(store)
+        _, (thread,) = _call(server, [("get_thread", {"thread_id": "support-7"})])
+        first, second = list(dict.fromkeys(HEX32.findall(_text(thread))))
+        unknown = "f" * 32
+        _, (diff, same, missing) = _call(
+            server,
+            [
+                ("compare_traces", {"trace_a": first, "trace_b": second}),
+                ("compare_traces", {"trace_a": first, "trace_b": first}),
+                ("compare_traces", {"trace_a": first, "trace_b": unknown}),
+            ],
+        )
+    finally:
+        store.close()
+    text = _text(diff)
+    assert not diff.is_error, text
+    assert f"A  {first}" in text and f"B  {second}" in text
+    assert "first divergence: #" in text
+    assert "Oslo" in text  # the second turn's new question, in a word diff
+    assert "the runs match" in _text(same)
+    assert missing.is_error
+    assert f"no trace {unknown}" in _text(missing)

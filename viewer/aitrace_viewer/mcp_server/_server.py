@@ -22,7 +22,8 @@ _F = TypeVar("_F", bound=Callable[..., str])
 INSTRUCTIONS = (
     "Read-only access to aitrace traces of LangChain / LangGraph runs: list_traces to find a run, get_trace "
     "for its span tree (compact, within max_chars), get_span for one span in full (messages, tool calls, "
-    "error and stack trace, log records), search for words in any record, get_thread for a conversation."
+    "error and stack trace, log records), search for words in any record, get_thread for a conversation, "
+    "compare_traces for why two runs differ."
 )
 
 
@@ -108,6 +109,14 @@ def build_server(store: Store) -> Any:
         """A conversation's turns (the traces sharing a LangGraph thread_id), oldest first: each turn's
         trace_id, status, the user's message and the final answer."""
         return tools.get_thread(thread_id, max_chars=max_chars)
+
+    @server.tool(annotations=read_only, structured_output=False)
+    @_as_tool_error
+    def compare_traces(trace_a: str, trace_b: str, max_chars: int = 8000) -> str:
+        """Why did run B differ from run A? Both runs' totals with deltas, the first divergence, then each
+        pair of spans (matched by node, tool-call and LLM-call order) that changed or ran on one side only,
+        with short word diffs of prompts, messages, tool arguments and outputs."""
+        return tools.compare_traces(trace_a, trace_b, max_chars=max_chars)
 
     return server
 

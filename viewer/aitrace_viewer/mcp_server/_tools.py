@@ -157,6 +157,23 @@ class TraceTools:
         except OutlineError as exc:
             raise BadArgument(str(exc)) from None
 
+    def compare_traces(self, trace_a: str, trace_b: str, *, max_chars: int = 8000) -> str:
+        from ..cli_diff import format_text
+        from ..compare import compare
+
+        runs = []
+        for name, value in (("trace_a", trace_a), ("trace_b", trace_b)):
+            trace_id = _trace_id(value)
+            records = self.store.trace_records(trace_id)
+            if not records:
+                raise BadArgument(
+                    f"no trace {trace_id} ({name}) in this store (list_traces shows the ones there are)"
+                )
+            runs.append(records)
+        max_chars = _bounded("max_chars", max_chars)
+        text = format_text(compare(runs[0], runs[1]))
+        return _cut(text, max_chars, "get_span on a pair's span ids shows either side in full")
+
     def _boundaries(self, trace_id: str) -> dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]]:
         """Each span's start and end record, with message references resolved."""
         out: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
