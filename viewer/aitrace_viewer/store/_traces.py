@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -64,6 +65,10 @@ class TraceRow(NamedTuple):
     model: str | None
     thread_id: str | None
     incomplete: int
+    input_preview: str | None
+    output_preview: str | None
+    tags: str | None
+    metadata: str | None
 
 
 SUMMARY_SELECT = ", ".join(TraceRow._fields)
@@ -93,6 +98,10 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
         model,
         thread_id,
         incomplete,
+        input_preview,
+        output_preview,
+        tags,
+        metadata,
     ) = row
     running = status == "running"  # (rows written before running traces had no duration carry one)
     return {
@@ -114,6 +123,10 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
         "model": model,
         "thread_id": thread_id,
         "incomplete": bool(incomplete),
+        "input_preview": input_preview,
+        "output_preview": output_preview,
+        "tags": json.loads(tags) if tags else [],
+        "metadata": json.loads(metadata) if metadata else {},
     }
 
 
