@@ -14,6 +14,7 @@ from ._ingest_pg import ingest_pg
 from ._ingest_sqlite import ingest_sqlite
 from ._prune import delete_traces, expired_trace_ids, forget_batches
 from ._search import search
+from ._facets import facets
 from ._traces import TraceFilters, changes_since, list_traces
 
 __all__ = ["IngestResult", "Store", "TraceFilters"]
@@ -120,10 +121,20 @@ class Store:
             return int(conn.exec_driver_sql("SELECT COALESCE(SUM(record_count), 0) FROM traces").scalar_one())
 
     def list_traces(
-        self, filters: TraceFilters, limit: int = 50, cursor: str | None = None, oldest_first: bool = False
+        self,
+        filters: TraceFilters,
+        limit: int = 50,
+        cursor: str | None = None,
+        oldest_first: bool = False,
+        sort: str = "started",
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of trace summaries and the cursor of the next page (None on the last)."""
-        return list_traces(self.reader, self.pg, filters, limit, cursor, oldest_first)
+        """One page of trace summaries and the cursor of the next page (None on the last); ``sort`` is one
+        of :data:`~._listsort.SORTS`, descending unless ``oldest_first``. Raises ValueError on a bad cursor."""
+        return list_traces(self.reader, self.pg, filters, limit, cursor, oldest_first, sort)
+
+    def facets(self, limit: int = 200) -> dict[str, list[str]]:
+        """The services and models present (for the filters' suggestions), each a sorted list."""
+        return facets(self.reader, limit)
 
     def trace_json(self, trace_id: str) -> bytes | None:
         """The detail document (UTF-8 JSON): summary, spans and every record; None for no such trace."""
