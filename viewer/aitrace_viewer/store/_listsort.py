@@ -1,6 +1,4 @@
-# SQL is composed only from the column names and constants in this module:
-# ruff: noqa: S608
-"""The trace list's sorts and their cursors: keyset pages over an indexed ``(column, trace_id)``, empty last."""
+"""The trace list's sorts and cursors: keyset pages over an indexed ``(column, trace_id)``, empty last."""
 
 from __future__ import annotations
 
@@ -63,6 +61,7 @@ class Page:
         col, op, way = self.column, (">" if self.ascending else "<"), ("ASC" if self.ascending else "DESC")
         valued = (f"{col} IS NOT NULL", f"{col} {way}, trace_id {way}")
         empty = (f"{col} IS NULL", f"trace_id {way}")
+        out: list[tuple[str, str, dict[str, Any]]]
         if self.after is None:
             out = [(*valued, {})]
             if col != "start_us":  # (the list leaves out rows with no start at all)

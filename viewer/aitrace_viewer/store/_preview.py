@@ -27,7 +27,7 @@ def _role(message: dict[str, Any]) -> str | None:
 
 
 def _message_text(message: dict[str, Any]) -> str | None:
-    """The text of a message: GenAI ``parts`` of type text, or LangChain's ``content`` (a string or blocks)."""
+    """A message's text: GenAI ``parts`` of type text, or LangChain's ``content`` (a string or blocks)."""
     parts = message.get("parts")
     if parts is None:
         parts = message.get("content")
@@ -50,9 +50,13 @@ def _messages(value: Any) -> list[Any] | None:
     """The chat messages a value carries: a LangGraph ``messages`` state, or a list of messages itself."""
     if isinstance(value, dict):
         value = value.get("messages")
-    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
-        if any("$ref" in m or _role(m) is not None for m in value):
-            return value
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(m, dict) for m in value)
+        and any("$ref" in m or _role(m) is not None for m in value)
+    ):
+        return value
     return None
 
 
@@ -65,7 +69,9 @@ def _plain(value: Any) -> str | None:
     if isinstance(value, str):
         return _cut(value)
     try:
-        return _cut(json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)[: 4 * PREVIEW_CHARS])
+        return _cut(
+            json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)[: 4 * PREVIEW_CHARS]
+        )
     except (TypeError, ValueError):
         return None
 

@@ -130,6 +130,7 @@ _ROOTS_SQL = (
     "ORDER BY trace_id, start_us"
 )
 
+
 class _Shown(NamedTuple):
     """A span carrying something the list shows (a row of ``_SHOWN_SQL``)."""
 
@@ -155,7 +156,9 @@ def _shown(rows: list[_Shown], root: _Root | None) -> dict[str, str | None]:
     the latest output of its other spans (LangChain's own root run, a model's final answer); the tags and
     metadata of the earliest span that has them (the LangChain root run: its children add only theirs)."""
     root_id = root.span_id if root is not None else None
-    first = sorted(rows, key=lambda r: (r.span_id != root_id, r.start_us if r.start_us is not None else 2**63))
+    first = sorted(
+        rows, key=lambda r: (r.span_id != root_id, r.start_us if r.start_us is not None else 2**63)
+    )
     last = sorted(rows, key=lambda r: (r.span_id == root_id, r.end_us if r.end_us is not None else -1))
     return {
         "input_preview": next((r.input_preview for r in first if r.input_preview), None),
@@ -188,8 +191,8 @@ def summarise(cursor: SummaryCursor, trace_ids: list[str], now_us: int) -> None:
             shown.setdefault(span.trace_id, []).append(span)
         for row in cursor.select_in(_TOTALS_SQL, chunk):
             totals = _Totals._make(row)
-            root = roots.get(totals.trace_id)
-            out.append({**_trace_row(totals, root, now_us), **_shown(shown.get(totals.trace_id, []), root)})
+            found = roots.get(totals.trace_id)
+            out.append({**_trace_row(totals, found, now_us), **_shown(shown.get(totals.trace_id, []), found)})
     if out:
         cursor.executemany(_UPSERT_TRACE_SQL, out)
 

@@ -16,10 +16,10 @@ from ._listsort import SORTS, Page
 from ._search import text_filter
 
 __all__ = [
+    "SORTS",
     "SUMMARY_SELECT",
     "TraceFilters",
     "TraceRow",
-    "SORTS",
     "changes_since",
     "list_traces",
     "summary_from_row",
@@ -208,9 +208,9 @@ def list_traces(
     with reader.connect() as conn:
         for part_where, order, part_params in page.parts():
             terms = ["start_us IS NOT NULL", part_where, *where]
-            sql = f"SELECT {SUMMARY_SELECT} FROM traces WHERE {' AND '.join(terms)} ORDER BY {order} LIMIT :limit"
+            sql = f"SELECT {SUMMARY_SELECT} FROM traces WHERE {' AND '.join(terms)} ORDER BY {order} LIMIT :n"
             want = limit + 1 - len(rows)
-            rows.extend(conn.execute(text(sql), {**params, **part_params, "limit": want}).all())
+            rows.extend(conn.execute(text(sql), {**params, **part_params, "n": want}).all())
             if len(rows) > limit:
                 break
     next_cursor = None

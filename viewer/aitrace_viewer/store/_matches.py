@@ -1,0 +1,94 @@
+# SQL is composed only from constants of this module and placeholders:
+# ruff: noqa: S608
+"""Text search in the list: for each trace of a page, one matching record's span and a marked snippet."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, text
+
+from ._derive import search_text
+from ._search import fts_query
+from ._tables import FULL_TEXT_TABLE
+
+__all__ = ["MATCH_ROWS", "marked_snippet", "trace_matches"]
+
+MATCH_ROWS = 2000
+"""Matching records read for one page of the list, the newest first: a bound on the cost of snippets."""
+
+_OPEN, _CLOSE = "\x02", "\x03"  # FTS5 snippet() marks, split into parts here (control characters)
+
+_SQLITE = text(
+    f"SELECT r.trace_id, r.span_id, snippet({FULL_TEXT_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', 12) "
+    f"FROM {FULL_TEXT_TABLE} JOIN records r ON r.id = {FULL_TEXT_TABLE}.rowid "
+    f"WHERE {FULL_TEXT_TABLE} MATCH :q AND r.trace_id IN :ids "
+    f"ORDER BY {FULL_TEXT_TABLE}.rowid DESC LIMIT {MATCH_ROWS}"
+).bindparams(bindparam("ids", expanding=True))
+_PG = text(
+    "SELECT trace_id, span_id, raw FROM records WHERE search @@ plainto_tsquery('simple', :q) "
+    f"AND trace_id IN :ids ORDER BY id DESC LIMIT {MATCH_ROWS}"
+).bindparams(bindparam("ids", expanding=True))
+
+Parts = list[tuple[str, bool]]
+
+
+def _split_marked(snippet: str) -> Parts:
+    """FTS5's snippet with its marks → ``(text, marked)`` parts."""
+    parts: Parts = []
+    for piece in re.split(f"({_OPEN}[^{_CLOSE}]*{_CLOSE})", snippet):
+        if piece.startswith(_OPEN) and piece.endswith(_CLOSE):
+            parts.append((piece[1:-1], True))
+        elif piece:
+            parts.append((piece, False))
+    return parts
+
+
+def marked_snippet(body: str, q: str, width: int = 60) -> Parts:
+    """The text around the first word of ``q`` found in ``body`` (any case), every word of ``q`` marked."""
+    words = [re.escape(w) for w in q.split() if w]
+    if not words:
+        return [(body[: 2 * width], False)]
+    pattern = re.compile("|".join(sorted(words, key=len, reverse=True)), re.IGNORECASE)
+    first = pattern.search(body)
+    if first is None:
+        return [(body[: 2 * width] + ("…" if len(body) > 2 * width else ""), False)]
+    start = max(0, first.start() - width)
+    end = min(len(body), first.end() + width)
+    window = body[start:end]
+    parts: Parts = [("…", False)] if start else []
+    at = 0
+    for m in pattern.finditer(window):
+        if m.start() > at:
+            parts.append((window[at : m.start()], False))
+        parts.append((m.group(0), True))
+        at = m.end()
+    if at < len(window):
+        parts.append((window[at:], False))
+    if end < len(body):
+        parts.append(("…", False))
+    return parts
+
+
+def trace_matches(reader: Engine, pg: bool, q: str, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """For each of ``trace_ids`` with a record matching ``q``: ``{"span_id", "snippet": [[text, marked], …]}``
+    of its newest such record (the newest first, as the list's text filter reads them: bounded work)."""
+    if not trace_ids:
+        return {}
+    if pg:
+        sql, params = _PG, {"q": q, "ids": trace_ids}
+    else:
+        match = fts_query(q)
+        if not match:
+            return {}
+        sql, params = _SQLITE, {"q": match, "ids": trace_ids}
+    out: dict[str, dict[str, Any]] = {}
+    with reader.connect() as conn:
+        for trace_id, span_id, found in conn.execute(sql, params):
+            if trace_id in out:
+                continue
+            parts = marked_snippet(search_text(json.loads(found)), q) if pg else _split_marked(found)
+            out[trace_id] = {"span_id": span_id, "snippet": [[t, m] for t, m in parts]}
+    return out
