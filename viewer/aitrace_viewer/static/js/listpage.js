@@ -5,7 +5,7 @@ import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
 /** Every filter the URL and the form carry (`tag` and `meta` may repeat); sort and order are not filters. */
 const FILTER_KEYS = ["q", "service", "status", "errors", "model", "min_duration_ms", "thread_id", "since", "until", "tag", "meta"];
 const MULTI = new Set(["tag", "meta"]);
-const VIEW_KEYS = ["sort", "order"];
+const VIEW_KEYS = ["sort", "order", "limit"];
 const SORTS = new Set(["started", "duration", "tokens", "cost", "errors"]);
 
 const LIST = {
@@ -231,7 +231,9 @@ export function listPage() {
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    const size = listParams(location.search).get("limit");  // a page size given in the link stays
     params = formParams(form);
+    if (size) params.set("limit", size);
     const qs = params.toString();
     history.pushState(null, "", qs ? `?${qs}` : location.pathname);
     load(false);
