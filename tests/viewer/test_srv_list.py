@@ -75,7 +75,7 @@ def test_previews_hold_when_a_run_arrives_in_several_batches_and_while_it_runs(c
 
 def test_filters_by_tag_metadata_thread_and_by_part_of_a_service_or_model(client: Any) -> None:
     runs = _chat_runs(
-        ("first", {"tags": ["a", "x_y"], "metadata": {"user_id": "u1"}, "service": "checkout-api"}),
+        ("first", {"tags": ["a", "x_y"], "metadata": {"user_id": "u1"}, "service": "Checkout-API"}),
         (
             "second",
             {"tags": ["b"], "metadata": {"user_id": "u2", "beta": True}, "configurable": {"thread_id": "t2"}},
@@ -96,12 +96,12 @@ def test_filters_by_tag_metadata_thread_and_by_part_of_a_service_or_model(client
     assert inputs(meta=["user_id=u2", "beta=true"]) == ["second"]
     assert inputs(meta="user_id=u") == []
     assert inputs(thread_id="t2") == ["second"]
-    assert inputs(service="CHECKOUT") == ["first"]
+    assert inputs(service="checkout") == ["first"]
     assert inputs(model="fake") == ["first", "second", "third"]
     assert inputs(model="gpt") == []
     assert client.get("/api/traces", params={"meta": "user_id"}).status_code == 400
     facets = client.get("/api/facets").json()
-    assert facets == {"services": ["checkout-api", "shop"], "models": ["fake-chat-1"]}
+    assert facets == {"services": ["Checkout-API", "shop"], "models": ["fake-chat-1"]}
 
 
 def test_an_inner_error_under_an_ok_root_is_counted_and_found_by_errors_only(client: Any) -> None:
@@ -179,3 +179,7 @@ def test_delete_removes_the_trace_from_list_search_and_detail(client: Any) -> No
     assert _listed(client, q="zebra") == []
     assert client.get(f"/api/traces/{tid}").status_code == 404
     assert client.get(f"/api/traces/{tid}/tree").status_code == 404
+    # the deleted trace's words do not come back with records stored after it
+    assert ingest(client, _chat_runs(("stored after the delete", {}))[0]).status_code == 200
+    assert client.get("/api/search", params={"q": "zebra"}).json()["hits"] == []
+    assert _listed(client, q="zebra") == []
