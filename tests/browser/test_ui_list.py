@@ -94,7 +94,11 @@ CONTRAST = """(el) => {
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
   let bg = null;
   for (let n = el; n && !bg; n = n.parentElement) { const c = getComputedStyle(n).backgroundColor; if (!/rgba\\(.*, 0\\)|transparent/.test(c)) bg = c; }
-  const a = lum(rgb(getComputedStyle(el).color)), b = lum(rgb(bg || getComputedStyle(document.body).backgroundColor));
+  const back = rgb(bg || getComputedStyle(document.body).backgroundColor);
+  let opacity = 1;  // a faded text is as faint as its colour mixed into the background
+  for (let n = el; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
+  const fore = rgb(getComputedStyle(el).color).map((v, i) => back[i] + (v - back[i]) * opacity);
+  const a = lum(fore), b = lum(back);
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }"""
 
