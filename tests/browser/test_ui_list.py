@@ -16,13 +16,15 @@ from ui_server import UiServer
 pytestmark = pytest.mark.browser
 
 XSS = '<img src=x onerror="window.__xss=1">'
+PARCEL = {"tags": ["nightly", "eu"], "metadata": {"user_id": "u42"}}
 
 
 def _run(graph: Any, text: str, service: str = "shop", **config: Any) -> tuple[str, list[dict[str, Any]]]:
     """One LangGraph chat run: its trace id and its records as the shipper writes them."""
+    from langchain_core.messages import HumanMessage
+
     from aitrace_core.testing import capture_records
     from aitrace_langchain import AITraceHandler
-    from langchain_core.messages import HumanMessage
 
     with capture_records(service_name=service, resolve_refs=False) as captured:
         graph.invoke({"messages": [HumanMessage(text)]}, {"callbacks": [AITraceHandler()], **config})
@@ -48,7 +50,7 @@ def listed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Listed]:
     ids: dict[str, str] = {}
     try:
         for key, text, service, config in (
-            ("parcel", "Where is parcel 77?", "shop-api", {"tags": ["nightly", "eu"], "metadata": {"user_id": "u42"}}),
+            ("parcel", "Where is parcel 77?", "shop-api", PARCEL),
             ("lisbon", "Is it raining in Lisbon?", "weather-bot", {"configurable": {"thread_id": "conv-7"}}),
             ("refund", "Refund order 12 please", "shop-api", {"tags": ["eu"], "metadata": {"user_id": "u7"}}),
             ("xss", f"Say {XSS} twice", "shop-api", {"tags": [XSS]}),
@@ -89,11 +91,17 @@ def row(page: Any, trace_id: str) -> Any:
 
 # the WCAG contrast ratio of an element's text against the page behind it
 CONTRAST = """(el) => {
-  const rgb = (c) => { if (!/^rgba?\\(/.test(c)) throw new Error(`not an rgb() colour: ${c}`); return c.match(/[\\d.]+/g).slice(0, 3).map(Number); };
-  const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const rgb = (c) => {
+    if (!/^rgba?\\(/.test(c)) throw new Error(`not an rgb() colour: ${c}`);
+    return c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  };
+  const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
   let bg = null;
-  for (let n = el; n && !bg; n = n.parentElement) { const c = getComputedStyle(n).backgroundColor; if (!/rgba\\(.*, 0\\)|transparent/.test(c)) bg = c; }
+  for (let n = el; n && !bg; n = n.parentElement) {
+    const c = getComputedStyle(n).backgroundColor;
+    if (!/rgba\\(.*, 0\\)|transparent/.test(c)) bg = c;
+  }
   const back = rgb(bg || getComputedStyle(document.body).backgroundColor);
   let opacity = 1;  // a faded text is as faint as its colour mixed into the background
   for (let n = el; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
@@ -112,7 +120,11 @@ def test_each_row_shows_its_input_output_tags_metadata_and_thread(view: Any, lis
     expect(parcel.locator(".chip-meta")).to_have_text("user_id=u42")
     lisbon = row(view, listed.ids["lisbon"])
     expect(lisbon.locator(".chip-thread")).to_have_attribute("href", "/threads/conv-7")
-    for el in (parcel.locator(".preview-out"), parcel.locator(".chip-tag").first, parcel.locator(".preview-in")):
+    for el in (
+        parcel.locator(".preview-out"),
+        parcel.locator(".chip-tag").first,
+        parcel.locator(".preview-in"),
+    ):
         expect(el).to_be_visible()
         assert el.evaluate(CONTRAST) >= 4.5
     # the list fits the window: no sideways scrolling to reach the previews or the numbers
@@ -129,7 +141,9 @@ def test_each_row_shows_its_input_output_tags_metadata_and_thread(view: Any, lis
     assert view.evaluate("window.__xss") is None
 
 
-def test_a_run_that_caught_its_graphs_error_is_flagged_and_errors_only_finds_it(view: Any, listed: Listed) -> None:
+def test_a_run_that_caught_its_graphs_error_is_flagged_and_found_by_errors_only(
+    view: Any, listed: Any
+) -> None:
     open_list(view, listed.url + "/")
     checkout = row(view, listed.ids["checkout"])
     flag = checkout.locator(".flag-inner-error")
@@ -182,7 +196,9 @@ def _number(text: str) -> float | None:
 
 
 @pytest.mark.parametrize(("sort", "column"), [("tokens", "col-tokens"), ("errors", "col-errors")])
-def test_sorting_orders_rows_and_load_more_keeps_the_order(page: Any, listed: Listed, sort: str, column: str) -> None:
+def test_sorting_orders_rows_and_load_more_keeps_the_order(
+    page: Any, listed: Any, sort: str, column: str
+) -> None:
     open_list(page, listed.url + "/?limit=2")
     page.select_option("#filters select[name=sort]", sort)
     expect(page).to_have_url(re.compile(f"sort={sort}"))
@@ -270,7 +286,8 @@ def test_a_search_hit_shows_a_marked_snippet_linking_to_the_matching_span(view: 
     assert link is not None
     match = re.fullmatch(rf"/traces/{listed.ids['lisbon']}\?span=([0-9a-f]{{16}})&q=lisbon", link)
     assert match is not None, link
-    span = listed.server.client.get(f"/api/traces/{listed.ids['lisbon']}/spans/{match.group(1)}/records").json()
+    path = f"/api/traces/{listed.ids['lisbon']}/spans/{match.group(1)}/records"
+    span = listed.server.client.get(path).json()
     assert any("Lisbon" in json.dumps(r) for r in span["records"])
     # a hit whose text is markup: shown as text, the match marked, nothing run
     open_list(view, listed.url + "/?q=onerror")

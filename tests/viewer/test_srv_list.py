@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ingest
+from conftest import ingest, rec
 
 from aitrace_core.testing import capture_records
 from aitrace_langchain import AITraceHandler
@@ -183,3 +183,16 @@ def test_delete_removes_the_trace_from_list_search_and_detail(client: Any) -> No
     assert ingest(client, _chat_runs(("stored after the delete", {}))[0]).status_code == 200
     assert client.get("/api/search", params={"q": "zebra"}).json()["hits"] == []
     assert _listed(client, q="zebra") == []
+
+
+def test_metadata_holding_a_nul_character_still_filters(client: Any) -> None:
+    """PostgreSQL's jsonb refuses the JSON escape of NUL: such a value must not turn the list into a 500."""
+    start = rec("span_start", "00f067aa0ba902b7", "00.000100", span_name="job", span_kind="function")
+    start["metadata"] = {"note": "a\x00b", "user_id": "u1"}
+    end = rec("span_end", "00f067aa0ba902b7", "00.100100", seq=1, span_name="job", span_kind="function")
+    end.update(duration_ms=100.0, status="ok")
+    stored = ingest(client, [start, end])
+    assert stored.status_code == 200, stored.text
+    response = client.get("/api/traces", params={"meta": "user_id=u1"})
+    assert response.status_code == 200, response.text
+    assert [t["metadata"]["user_id"] for t in response.json()["traces"]] == ["u1"]

@@ -123,4 +123,6 @@ def meta_json(value: Any) -> str | None:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return None
+    # PostgreSQL's jsonb refuses the escape of NUL (the list reads metadata as jsonb): U+FFFD instead
+    text = text.replace("\\u0000", "\\ufffd")
     return text if len(text) <= 8000 else None
