@@ -83,7 +83,7 @@ export function traceRow(s, hrefFor, { live = false, select = false, threadHref 
       id ? h("a", { href: hrefFor(id), class: "trace-link" }, name) : h("span", null, name),
       s.root_kind ? h("span", { class: `kind kind-${String(s.root_kind).replace(/[^a-z_]/gi, "")}` }, s.root_kind) : null,
       s.incomplete ? h("span", { class: "flag status-running", title: "some spans have no end record" }, "incomplete") : null,
-      inner ? h("span", { class: "flag flag-inner-error", title: `the run ended ${s.status ?? "ok"}, but ${s.error_count} span${s.error_count === 1 ? "" : "s"} inside it failed` },
+      inner ? h("span", { class: "flag flag-inner-error", title: `${s.status === "running" ? "the run is still going" : `the run ended ${s.status ?? "ok"}`}, but ${s.error_count} span${s.error_count === 1 ? "" : "s"} inside it failed` },
         `⚠ ${fmtInt(s.error_count)} error${s.error_count === 1 ? "" : "s"} inside`) : null),
       nonEmpty(s.input_preview) || nonEmpty(s.output_preview)
         ? h("div", { class: "row-preview" }, preview("preview-in", "in", s.input_preview), preview("preview-out", "out", s.output_preview)) : null,
