@@ -31,7 +31,13 @@ def test_a_final_answer_written_elsewhere_is_left_for_the_model_spans() -> None:
     assert output_preview(state) is None
     assert output_preview({"$ref": 4, "$span": "00f067aa0ba902b7"}) is None
     # not an earlier answer in its place: the last message is the final answer, wherever it was written
-    later = {"messages": [_msg("user", "q"), _msg("assistant", "a draft"), {"$ref": 5, "$span": "00f067aa0ba902b7"}]}
+    later = {
+        "messages": [
+            _msg("user", "q"),
+            _msg("assistant", "a draft"),
+            {"$ref": 5, "$span": "00f067aa0ba902b7"},
+        ]
+    }
     assert output_preview(later) is None
 
 
