@@ -21,16 +21,25 @@ MATCH_ROWS = 2000
 
 _OPEN, _CLOSE = "\x02", "\x03"  # FTS5 snippet() marks, split into parts here (control characters)
 
-_SQLITE = text(
-    f"SELECT r.trace_id, r.span_id, snippet({FULL_TEXT_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', 12) "
+# SQLite in two steps: the newest matching record of each trace (rowids only), then a snippet of just those
+# (snippet() re-reads a record's text: made for every matching row, it cost seconds at a million records)
+_SQLITE_HITS = text(
+    f"SELECT {FULL_TEXT_TABLE}.rowid, r.trace_id, r.span_id "
     f"FROM {FULL_TEXT_TABLE} JOIN records r ON r.id = {FULL_TEXT_TABLE}.rowid "
     f"WHERE {FULL_TEXT_TABLE} MATCH :q AND r.trace_id IN :ids "
     f"ORDER BY {FULL_TEXT_TABLE}.rowid DESC LIMIT {MATCH_ROWS}"
 ).bindparams(bindparam("ids", expanding=True))
-_PG = text(
-    "SELECT trace_id, span_id, raw FROM records WHERE search @@ plainto_tsquery('simple', :q) "
+_SQLITE_SNIPPETS = text(
+    f"SELECT rowid, snippet({FULL_TEXT_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', 12) FROM {FULL_TEXT_TABLE} "
+    f"WHERE {FULL_TEXT_TABLE} MATCH :q AND rowid IN :rowids"
+).bindparams(bindparam("rowids", expanding=True))
+_PG_HITS = text(
+    "SELECT id, trace_id, span_id FROM records WHERE search @@ plainto_tsquery('simple', :q) "
     f"AND trace_id IN :ids ORDER BY id DESC LIMIT {MATCH_ROWS}"
 ).bindparams(bindparam("ids", expanding=True))
+_PG_RAWS = text("SELECT id, raw FROM records WHERE id IN :rowids").bindparams(
+    bindparam("rowids", expanding=True)
+)
 
 Parts = list[tuple[str, bool]]
 
@@ -77,18 +86,27 @@ def trace_matches(reader: Engine, pg: bool, q: str, trace_ids: list[str]) -> dic
     of its newest such record (the newest first, as the list's text filter reads them: bounded work)."""
     if not trace_ids:
         return {}
-    if pg:
-        sql, params = _PG, {"q": q, "ids": trace_ids}
-    else:
-        match = fts_query(q)
-        if not match:
-            return {}
-        sql, params = _SQLITE, {"q": match, "ids": trace_ids}
-    out: dict[str, dict[str, Any]] = {}
+    newest: dict[str, tuple[int, str]] = {}
     with reader.connect() as conn:
-        for trace_id, span_id, found in conn.execute(sql, params):
-            if trace_id in out:
-                continue
-            parts = marked_snippet(search_text(json.loads(found)), q) if pg else _split_marked(found)
-            out[trace_id] = {"span_id": span_id, "snippet": [[t, m] for t, m in parts]}
-    return out
+        if pg:
+            sql, params = _PG_HITS, {"q": q, "ids": trace_ids}
+        else:
+            match = fts_query(q)
+            if not match:
+                return {}
+            sql, params = _SQLITE_HITS, {"q": match, "ids": trace_ids}
+        for rowid, trace_id, span_id in conn.execute(sql, params):
+            newest.setdefault(trace_id, (rowid, span_id))
+        if not newest:
+            return {}
+        rowids = [rowid for rowid, _ in newest.values()]
+        if pg:
+            raws = conn.execute(_PG_RAWS, {"rowids": rowids}).all()
+            texts = {rowid: marked_snippet(search_text(json.loads(raw)), q) for rowid, raw in raws}
+        else:
+            found = conn.execute(_SQLITE_SNIPPETS, {"q": params["q"], "rowids": rowids}).all()
+            texts = {rowid: _split_marked(snippet) for rowid, snippet in found}
+    return {
+        trace_id: {"span_id": span_id, "snippet": [[t, m] for t, m in texts.get(rowid, [])]}
+        for trace_id, (rowid, span_id) in newest.items()
+    }
