@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, text
 
 from ._derive import search_text
-from ._search import fts_query
+from ._search import TEXT_FILTER_HITS, fts_query
 from ._tables import FULL_TEXT_TABLE
 
 __all__ = ["MATCH_ROWS", "marked_snippet", "trace_matches"]
@@ -23,11 +23,10 @@ _OPEN, _CLOSE = "\x02", "\x03"  # FTS5 snippet() marks, split into parts here (c
 
 # SQLite in two steps: the newest matching record of each trace (rowids only), then a snippet of just those
 # (snippet() re-reads a record's text: made for every matching row, it cost seconds at a million records)
-_SQLITE_HITS = text(
-    f"SELECT {FULL_TEXT_TABLE}.rowid, r.trace_id, r.span_id "
-    f"FROM {FULL_TEXT_TABLE} JOIN records r ON r.id = {FULL_TEXT_TABLE}.rowid "
-    f"WHERE {FULL_TEXT_TABLE} MATCH :q AND r.trace_id IN :ids "
-    f"ORDER BY {FULL_TEXT_TABLE}.rowid DESC LIMIT {MATCH_ROWS}"
+_SQLITE_HITS = text(  # the same bounded set of newest hits as the list's text filter, then their records
+    "SELECT id, trace_id, span_id FROM records WHERE id IN "
+    f"(SELECT rowid FROM {FULL_TEXT_TABLE} WHERE {FULL_TEXT_TABLE} MATCH :q "
+    f"ORDER BY rowid DESC LIMIT {TEXT_FILTER_HITS}) AND trace_id IN :ids ORDER BY id DESC"
 ).bindparams(bindparam("ids", expanding=True))
 _SQLITE_SNIPPETS = text(
     f"SELECT rowid, snippet({FULL_TEXT_TABLE}, 0, '{_OPEN}', '{_CLOSE}', '…', 12) FROM {FULL_TEXT_TABLE} "
