@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.sql import text
 
 __all__ = [
     "FULL_TEXT_DDL",
@@ -35,6 +38,12 @@ __all__ = [
 metadata = MetaData()
 
 _Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both dialects."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
 
 records = Table(
     "records",
@@ -128,6 +137,9 @@ traces = Table(
     Index("ix_traces_tokens", "total_tokens", "trace_id"),
     Index("ix_traces_cost", "cost_usd", "trace_id"),
     Index("ix_traces_errors", "error_count", "trace_id"),
+    # the tag and metadata filters read only the traces that have some, newest first
+    Index("ix_traces_tagged", "start_us", "trace_id", **_where("tags IS NOT NULL")),
+    Index("ix_traces_with_metadata", "start_us", "trace_id", **_where("metadata IS NOT NULL")),
 )
 
 batches = Table(

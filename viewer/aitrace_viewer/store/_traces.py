@@ -151,6 +151,10 @@ def _conditions(f: TraceFilters, pg: bool) -> tuple[list[str], dict[str, Any]]:
         if value:
             where.append(f"lower({column}) LIKE :{column} ESCAPE '\\'")
             params[column] = _like(value.lower())
+    if f.tags:  # (implied by what follows; lets the planner read the partial index of tagged traces)
+        where.append("tags IS NOT NULL")
+    if f.meta:
+        where.append("metadata IS NOT NULL")
     for n, tag in enumerate(f.tags):  # the JSON array holds the tag as a JSON string
         where.append(f"tags LIKE :tag{n} ESCAPE '\\'")
         params[f"tag{n}"] = _like(json.dumps(tag, ensure_ascii=False))

@@ -23,6 +23,8 @@ _SORTS = {
     "ix_traces_errors": "error_count",
 }
 
+_PARTIAL = {"ix_traces_tagged": "tags", "ix_traces_with_metadata": "metadata"}
+
 
 def upgrade() -> None:
     # (traces written before this revision keep empty previews until a record of theirs arrives)
@@ -31,10 +33,13 @@ def upgrade() -> None:
             op.add_column(table, sa.Column(column, sa.Text()))
     for name, column in _SORTS.items():
         op.create_index(name, "traces", [column, "trace_id"])
+    for name, column in _PARTIAL.items():
+        where = sa.text(f"{column} IS NOT NULL")
+        op.create_index(name, "traces", ["start_us", "trace_id"], sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
-    for name in _SORTS:
+    for name in (*_SORTS, *_PARTIAL):
         op.drop_index(name, table_name="traces")
     for table in ("spans", "traces"):
         for column in _COLUMNS:
