@@ -53,7 +53,7 @@ function matchLine(s, id, matchHref) {
   const parts = m.snippet.filter((p) => Array.isArray(p) && typeof p[0] === "string")
     .map(([text, marked]) => (marked ? h("mark", null, text) : text));
   const span = typeof m.span_id === "string" && /^[0-9a-f]{16}$/.test(m.span_id) ? m.span_id : null;
-  return h("div", { class: "row-match" }, matchHref && span ? h("a", { href: matchHref(id, span), class: "match-link", title: "open the trace at the matching span" }, parts) : parts);
+  return h("div", { class: "row-match" }, h("span", { class: "preview-label" }, "found"), matchHref && span ? h("a", { href: matchHref(id, span), class: "match-link", title: "open the trace at the matching span" }, parts) : parts);
 }
 
 /** A summary's duration; a running trace's counts up from its start when `live` (served pages). */
