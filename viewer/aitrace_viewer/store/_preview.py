@@ -50,13 +50,11 @@ def _messages(value: Any) -> list[Any] | None:
     """The chat messages a value carries: a LangGraph ``messages`` state, or a list of messages itself."""
     if isinstance(value, dict):
         value = value.get("messages")
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(m, dict) for m in value)
-        and any("$ref" in m or _role(m) is not None for m in value)
-    ):
-        return value
+    # (the ends only: this runs on every model answer at ingest, and a conversation can be long)
+    if isinstance(value, list) and value and isinstance(value[0], dict) and isinstance(value[-1], dict):
+        first, last = value[0], value[-1]
+        if "$ref" in first or "$ref" in last or _role(first) is not None or _role(last) is not None:
+            return value
     return None
 
 
@@ -82,7 +80,7 @@ def input_preview(value: Any) -> str | None:
     if messages is None:
         return _plain(value)
     for message in messages:
-        if _role(message) in _USER:
+        if isinstance(message, dict) and _role(message) in _USER:
             text = _message_text(message)
             if text:
                 return _cut(text)
@@ -98,6 +96,8 @@ def output_preview(value: Any) -> str | None:
             return None
         return _plain(value)
     for message in reversed(messages):
+        if not isinstance(message, dict):
+            continue
         if "$ref" in message:
             return None
         if _role(message) in _ASSISTANT:
