@@ -317,7 +317,8 @@ def test_compare_traces_says_where_two_turns_diverged(filled_db: str) -> None:
         store.close()
     text = _text(diff)
     assert not diff.is_error, text
-    assert f"A  {first}" in text and f"B  {second}" in text
+    assert f"A  {first}" in text
+    assert f"B  {second}" in text
     assert "first divergence: #" in text
     assert "Oslo" in text  # the second turn's new question, in a word diff
     assert "the runs match" in _text(same)

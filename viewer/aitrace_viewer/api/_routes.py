@@ -130,9 +130,16 @@ async def list_traces(
     thread_id: str | None = None,
     span_name: str | None = None,
     q: str | None = Parameter(default=None, max_length=1000),
+    tag: list[str] | None = None,
+    meta: list[str] | None = None,
+    sort: Literal["started", "duration", "tokens", "cost", "errors"] = "started",
+    order: Literal["desc", "asc"] = "desc",
 ) -> dict[str, Any]:
     if status is not None and status not in _STATUSES:
         raise BadRequest(detail=f"status must be one of {', '.join(_STATUSES)}")
+    pairs = [m.partition("=") for m in meta or ()]
+    if any(not key or not sep for key, sep, _ in pairs):
+        raise BadRequest(detail="meta must be key=value, e.g. meta=user_id=u42")
     filters = TraceFilters(
         service=service,
         status=status,
@@ -145,14 +152,29 @@ async def list_traces(
         thread_id=thread_id,
         span_name=span_name,
         q=q or None,
+        tags=[t for t in tag or () if t],
+        meta=[(key, value) for key, _, value in pairs],
     )
+    store = _store(state)
+
+    def read() -> tuple[list[dict[str, Any]], str | None]:
+        traces, next_cursor = store.list_traces(filters, limit, cursor, order == "asc", sort)
+        if filters.q:  # where each trace matched: a snippet, and the span to open
+            matches = store.trace_matches(filters.q, [t["trace_id"] for t in traces])
+            for t in traces:
+                t["match"] = matches.get(t["trace_id"])
+        return traces, next_cursor
+
     try:
-        traces, next_cursor = await anyio.to_thread.run_sync(
-            _store(state).list_traces, filters, limit, cursor
-        )
+        traces, next_cursor = await anyio.to_thread.run_sync(read)
     except ValueError:
-        raise BadRequest(detail="cursor is not one this server made") from None
+        raise BadRequest(detail=f"cursor is not one this server made for sort={sort}") from None
     return {"traces": traces, "next_cursor": next_cursor}
+
+
+@get("/facets", summary="The services and models present, for the list's filter suggestions")
+async def facets(state: State) -> dict[str, Any]:
+    return await anyio.to_thread.run_sync(_store(state).facets)
 
 
 @get("/traces/{trace_id:str}", summary="One trace: summary, spans and records")
@@ -399,6 +421,7 @@ api_router = Router(
     route_handlers=[
         ingest,
         list_traces,
+        facets,
         trace_detail,
         trace_tree,
         span_records,

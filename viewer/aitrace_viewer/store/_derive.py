@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
+from ._preview import input_preview, meta_json, output_preview, tags_json
+
 __all__ = ["SpanDelta", "format_ts", "parse_ts", "search_text", "span_deltas"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -117,11 +119,14 @@ class SpanDelta:
         "has_end",
         "has_start",
         "incomplete",
+        "input_preview",
         "input_tokens",
         "kind",
         "last_us",
+        "metadata",
         "model",
         "name",
+        "output_preview",
         "output_tokens",
         "parent_span_id",
         "record_count",
@@ -129,6 +134,7 @@ class SpanDelta:
         "span_id",
         "start_us",
         "status",
+        "tags",
         "thread_id",
         "total_tokens",
         "trace_id",
@@ -156,6 +162,10 @@ class SpanDelta:
         self.cost_usd: float | None = None
         self.model: str | None = None
         self.thread_id: str | None = None
+        self.input_preview: str | None = None
+        self.output_preview: str | None = None
+        self.tags: str | None = None
+        self.metadata: str | None = None
 
     def add(self, record: dict[str, Any], ts_us: int) -> None:
         self.record_count += 1
@@ -179,6 +189,13 @@ class SpanDelta:
             self.name = _str(record.get("span_name")) or self.name
             self.kind = _str(record.get("span_kind")) or self.kind
             self.model = self.model or _str(record.get("gen_ai.request.model"))
+            # what tells a trace apart in the list: a root's input (the trace's or LangChain's own root run's)
+            if "parent_span_id" not in record or ("run_id" in record and "parent_run_id" not in record):
+                self.input_preview = input_preview(record.get("input"))
+            if "tags" in record:
+                self.tags = tags_json(record["tags"])
+            if "metadata" in record:
+                self.metadata = meta_json(record["metadata"])
         elif event == "span_end":
             self.has_end = 1
             self.end_us = ts_us
@@ -200,6 +217,10 @@ class SpanDelta:
                 total = (self.input_tokens or 0) + (self.output_tokens or 0)
             self.total_tokens = total
             self.cost_usd = _num(record.get("gen_ai.usage.cost_usd"))
+            if "parent_span_id" not in record or ("run_id" in record and "parent_run_id" not in record):
+                self.output_preview = output_preview(record.get("output"))
+            elif "gen_ai.output.messages" in record:  # a model's answer: a chat root's final answer, maybe
+                self.output_preview = output_preview(record["gen_ai.output.messages"])
 
 
 def span_deltas(records: list[dict[str, Any]], ts: list[int]) -> dict[tuple[str, str], SpanDelta]:

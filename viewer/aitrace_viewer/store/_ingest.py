@@ -110,6 +110,10 @@ _SPAN_MERGE = {
     "cost_usd": _latest("cost_usd"),
     "model": _latest("model"),
     "thread_id": _first("thread_id"),
+    "input_preview": _from_start("input_preview"),
+    "output_preview": _latest("output_preview"),
+    "tags": _from_start("tags"),
+    "metadata": _from_start("metadata"),
 }
 """How a batch's delta merges into a span row, column by column (every column but the key)."""
 

@@ -9,10 +9,12 @@ from typing import Any
 from ._checkpoint import WalCheckpointer
 from ._detail import span_records, trace_json, trace_records, trace_size, trace_tree_json
 from ._engine import make_engines, sqlite_file, upgrade
+from ._facets import facets
 from ._find import find_spans
 from ._ingest import IngestResult
 from ._ingest_pg import ingest_pg
 from ._ingest_sqlite import ingest_sqlite
+from ._matches import trace_matches
 from ._prune import delete_traces, expired_trace_ids, forget_batches
 from ._search import search
 from ._traces import TraceFilters, changes_since, list_traces
@@ -121,10 +123,24 @@ class Store:
             return int(conn.exec_driver_sql("SELECT COALESCE(SUM(record_count), 0) FROM traces").scalar_one())
 
     def list_traces(
-        self, filters: TraceFilters, limit: int = 50, cursor: str | None = None, oldest_first: bool = False
+        self,
+        filters: TraceFilters,
+        limit: int = 50,
+        cursor: str | None = None,
+        oldest_first: bool = False,
+        sort: str = "started",
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of trace summaries and the cursor of the next page (None on the last)."""
-        return list_traces(self.reader, self.pg, filters, limit, cursor, oldest_first)
+        """One page of trace summaries and the cursor of the next page (None on the last); ``sort`` is one
+        of :data:`~._listsort.SORTS`, descending unless ``oldest_first``; ValueError on a bad cursor."""
+        return list_traces(self.reader, self.pg, filters, limit, cursor, oldest_first, sort)
+
+    def trace_matches(self, q: str, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """For the traces of a list page filtered by text ``q``: a matching record's span and snippet each."""
+        return trace_matches(self.reader, self.pg, q, trace_ids)
+
+    def facets(self, limit: int = 200) -> dict[str, list[str]]:
+        """The services and models present (for the filters' suggestions), each a sorted list."""
+        return facets(self.reader, limit)
 
     def trace_json(self, trace_id: str) -> bytes | None:
         """The detail document (UTF-8 JSON): summary, spans and every record; None for no such trace."""

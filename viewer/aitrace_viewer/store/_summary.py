@@ -142,6 +142,44 @@ _ROOTS_SQL = (
     "ORDER BY trace_id, start_us"
 )
 
+
+class _Shown(NamedTuple):
+    """A span carrying something the list shows (a row of ``_SHOWN_SQL``)."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    start_us: int | None
+    end_us: int | None
+    input_preview: str | None
+    output_preview: str | None
+    tags: str | None
+    metadata: str | None
+
+
+_SHOWN_SQL = (
+    f"SELECT {', '.join(_Shown._fields)} FROM spans WHERE trace_id IN :ids AND (input_preview IS NOT NULL "
+    "OR output_preview IS NOT NULL OR tags IS NOT NULL OR metadata IS NOT NULL)"
+)
+
+
+def _shown(rows: list[_Shown], root: _Root | None) -> dict[str, str | None]:
+    """What the list shows of one trace: the root's input and output in short, else the earliest input and
+    the latest output of its other spans (LangChain's own root run, a model's final answer); the tags and
+    metadata of the earliest span that has them (the LangChain root run: its children add only theirs)."""
+    root_id = root.span_id if root is not None else None
+    first = sorted(
+        rows, key=lambda r: (r.span_id != root_id, r.start_us if r.start_us is not None else 2**63)
+    )
+    last = sorted(rows, key=lambda r: (r.span_id == root_id, r.end_us if r.end_us is not None else -1))
+    return {
+        "input_preview": next((r.input_preview for r in first if r.input_preview), None),
+        "output_preview": next((r.output_preview for r in reversed(last) if r.output_preview), None),
+        "tags": next((r.tags for r in first if r.tags), None),
+        "metadata": next((r.metadata for r in first if r.metadata), None),
+    }
+
+
 _TRACE_COLUMNS = column_names(traces)
 _UPSERT_TRACE_SQL = (
     f"INSERT INTO traces ({', '.join(_TRACE_COLUMNS)}) VALUES ({', '.join(':' + c for c in _TRACE_COLUMNS)}) "
@@ -159,9 +197,14 @@ def summarise(cursor: SummaryCursor, trace_ids: list[str], now_us: int) -> None:
         for row in cursor.select_in(_ROOTS_SQL, chunk):
             root = _Root._make(row)
             roots.setdefault(root.trace_id, root)  # the earliest root, when a trace has several
+        shown: dict[str, list[_Shown]] = {}
+        for row in cursor.select_in(_SHOWN_SQL, chunk):
+            span = _Shown._make(row)
+            shown.setdefault(span.trace_id, []).append(span)
         for row in cursor.select_in(_TOTALS_SQL, chunk):
             totals = _Totals._make(row)
-            out.append(_trace_row(totals, roots.get(totals.trace_id), now_us))
+            found = roots.get(totals.trace_id)
+            out.append({**_trace_row(totals, found, now_us), **_shown(shown.get(totals.trace_id, []), found)})
     if out:
         cursor.executemany(_UPSERT_TRACE_SQL, out)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.sql import text
 
 __all__ = [
     "FULL_TEXT_DDL",
@@ -35,6 +38,12 @@ __all__ = [
 metadata = MetaData()
 
 _Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both dialects."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
 
 records = Table(
     "records",
@@ -79,6 +88,11 @@ spans = Table(
     Column("cost_usd", Float),
     Column("model", Text),
     Column("thread_id", Text),
+    # a root's (and an LLM call's) input and output in short, a root's tags and metadata (migration 0003)
+    Column("input_preview", Text),
+    Column("output_preview", Text),
+    Column("tags", Text),
+    Column("metadata", Text),
     Index("ix_spans_name", "name", "trace_id"),
 )
 
@@ -106,12 +120,26 @@ traces = Table(
     Column("thread_id", Text),
     Column("incomplete", SmallInteger, nullable=False, server_default="0"),
     Column("updated_us", BigInteger, nullable=False, server_default="0"),
+    # what tells runs apart in the list (migration 0003): previews, the root's tags (a JSON array) and
+    # metadata (a JSON object)
+    Column("input_preview", Text),
+    Column("output_preview", Text),
+    Column("tags", Text),
+    Column("metadata", Text),
     Index("ix_traces_start", "start_us", "trace_id"),
     Index("ix_traces_service", "service", "start_us"),
     Index("ix_traces_thread", "thread_id", "start_us"),
     Index("ix_traces_model", "model", "start_us"),
     Index("ix_traces_updated", "updated_us"),
     Index("ix_traces_last", "last_us"),
+    # the list's other sorts (migration 0003)
+    Index("ix_traces_duration", "duration_ms", "trace_id"),
+    Index("ix_traces_tokens", "total_tokens", "trace_id"),
+    Index("ix_traces_cost", "cost_usd", "trace_id"),
+    Index("ix_traces_errors", "error_count", "trace_id"),
+    # the tag and metadata filters read only the traces that have some, newest first
+    Index("ix_traces_tagged", "start_us", "trace_id", **_where("tags IS NOT NULL")),
+    Index("ix_traces_with_metadata", "start_us", "trace_id", **_where("metadata IS NOT NULL")),
 )
 
 batches = Table(

@@ -4,23 +4,23 @@
 
 from __future__ import annotations
 
-import base64
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, text
 
 from ._derive import format_ts
+from ._listsort import SORTS, Page
 from ._search import text_filter
 
 __all__ = [
+    "SORTS",
     "SUMMARY_SELECT",
     "TraceFilters",
     "TraceRow",
     "changes_since",
-    "decode_cursor",
-    "encode_cursor",
     "list_traces",
     "summary_from_row",
 ]
@@ -39,6 +39,16 @@ class TraceFilters:
     thread_id: str | None = None
     span_name: str | None = None
     q: str | None = None
+    tags: list[str] = field(default_factory=list)
+    """Traces carrying every one of these tags."""
+    meta: list[tuple[str, str]] = field(default_factory=list)
+    """Traces whose metadata has each of these keys with this value (as text: ``42``, ``true``, ``u7``)."""
+
+
+def _like(value: str) -> str:
+    """``value`` as a LIKE pattern matching itself anywhere (``ESCAPE '\\'``)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class TraceRow(NamedTuple):
@@ -64,6 +74,10 @@ class TraceRow(NamedTuple):
     model: str | None
     thread_id: str | None
     incomplete: int
+    input_preview: str | None
+    output_preview: str | None
+    tags: str | None
+    metadata: str | None
 
 
 SUMMARY_SELECT = ", ".join(TraceRow._fields)
@@ -93,6 +107,10 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
         model,
         thread_id,
         incomplete,
+        input_preview,
+        output_preview,
+        tags,
+        metadata,
     ) = row
     running = status == "running"  # (rows written before running traces had no duration carry one)
     return {
@@ -114,35 +132,44 @@ def summary_from_row(row: Sequence[Any]) -> dict[str, Any]:
         "model": model,
         "thread_id": thread_id,
         "incomplete": bool(incomplete),
+        "input_preview": input_preview,
+        "output_preview": output_preview,
+        "tags": json.loads(tags) if tags else [],
+        "metadata": json.loads(metadata) if metadata else {},
     }
-
-
-def encode_cursor(start_us: int, trace_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{start_us}:{trace_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    """Raises ValueError on anything that is not a cursor this server made."""
-    padded = cursor + "=" * (-len(cursor) % 4)
-    start, _, trace_id = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii").partition(":")
-    if len(trace_id) != 32 or any(c not in "0123456789abcdef" for c in trace_id):
-        raise ValueError("bad cursor")
-    return int(start), trace_id
 
 
 def _conditions(f: TraceFilters, pg: bool) -> tuple[list[str], dict[str, Any]]:
     """The WHERE terms of the filters (on ``traces``) and their parameters."""
     where: list[str] = []
     params: dict[str, Any] = {}
-    for column, value in (
-        ("service", f.service),
-        ("status", f.status),
-        ("model", f.model),
-        ("thread_id", f.thread_id),
-    ):
+    for column, value in (("status", f.status), ("thread_id", f.thread_id)):
         if value is not None:
             where.append(f"{column} = :{column}")
             params[column] = value
+    for column, value in (("service", f.service), ("model", f.model)):  # any part of the name, any case
+        if value:
+            where.append(f"lower({column}) LIKE :{column} ESCAPE '\\'")
+            params[column] = _like(value.lower())
+    if f.tags:  # (implied by what follows; lets the planner read the partial index of tagged traces)
+        where.append("tags IS NOT NULL")
+    if f.meta:
+        where.append("metadata IS NOT NULL")
+    for n, tag in enumerate(f.tags):  # the JSON array holds the tag as a JSON string
+        where.append(f"tags LIKE :tag{n} ESCAPE '\\'")
+        params[f"tag{n}"] = _like(json.dumps(tag, ensure_ascii=False))
+    for n, (key, value) in enumerate(f.meta):
+        if pg:
+            where.append(f"(metadata::jsonb ->> :mkey{n}) = :mval{n}")
+            params[f"mkey{n}"] = key
+        else:  # json_extract reads true/false as 1/0: say them as PostgreSQL's ->> does
+            path = f"json_extract(metadata, :mkey{n})"
+            where.append(
+                f"(CASE json_type(metadata, :mkey{n}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+                f"ELSE CAST({path} AS TEXT) END) = :mval{n}"
+            )
+            params[f"mkey{n}"] = '$."' + key.replace('"', "") + '"'
+        params[f"mval{n}"] = value
     if f.errors:
         where.append("error_count > 0")
     if f.since_us is not None:
@@ -169,30 +196,32 @@ def _conditions(f: TraceFilters, pg: bool) -> tuple[list[str], dict[str, Any]]:
 
 
 def list_traces(
-    reader: Engine, pg: bool, filters: TraceFilters, limit: int, cursor: str | None, oldest_first: bool
+    reader: Engine,
+    pg: bool,
+    filters: TraceFilters,
+    limit: int,
+    cursor: str | None,
+    oldest_first: bool,
+    sort: str = "started",
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of trace summaries, newest first (or oldest), and the cursor of the next page if any."""
+    """One page of trace summaries in ``sort`` order (newest, longest, most first; or the other way round),
+    traces without a value for the sort last, and the cursor of the next page if any."""
     where, params = _conditions(filters, pg)
-    if cursor is not None:
-        c_start, c_trace = decode_cursor(cursor)
-        op = ">" if oldest_first else "<"
-        where.append(f"(start_us {op} :c_start OR (start_us = :c_start AND trace_id {op} :c_trace))")
-        params["c_start"], params["c_trace"] = c_start, c_trace
-    order = "ASC" if oldest_first else "DESC"
-    sql = (
-        f"SELECT {SUMMARY_SELECT} FROM traces"
-        + (" WHERE start_us IS NOT NULL" + "".join(" AND " + w for w in where))
-        + f" ORDER BY start_us {order}, trace_id {order} LIMIT :limit"
-    )
-    params["limit"] = limit + 1
+    page = Page(sort, oldest_first, cursor)
+    rows: list[Any] = []
     with reader.connect() as conn:
-        rows = conn.execute(text(sql), params).all()
+        for part_where, order, part_params in page.parts():
+            terms = ["start_us IS NOT NULL", part_where, *where]
+            sql = f"SELECT {SUMMARY_SELECT} FROM traces WHERE {' AND '.join(terms)} ORDER BY {order} LIMIT :n"
+            want = limit + 1 - len(rows)
+            rows.extend(conn.execute(text(sql), {**params, **part_params, "n": want}).all())
+            if len(rows) > limit:
+                break
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = TraceRow._make(rows[-1])
-        assert last.start_us is not None  # (the query excludes rows without one)
-        next_cursor = encode_cursor(last.start_us, last.trace_id)
+        next_cursor = page.cursor_after(getattr(last, SORTS[sort]), last.trace_id)
     return [summary_from_row(r) for r in rows], next_cursor
 
 

@@ -5,12 +5,11 @@ import { treeFromSpans } from "./spantree.js";
 import { registerBuiltinLenses, registerLens } from "./lenses.js";
 import { mountTraceView, traceSummaryHeader, hashParams } from "./traceview.js";
 import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
+import { listPage } from "./listpage.js";
 import { turnMessages } from "./conversation.js";
 import { longText } from "./jsontree.js";
 import { compareHeader, mountCompareView } from "./compareview.js";
 import { compareRuns } from "./comparerun.js";
-
-const FILTER_KEYS = ["q", "service", "status", "errors", "model", "min_duration_ms", "thread_id", "since", "until"];
 
 function setStatus(text, cls = "") {
   const el = $(SEL.status);
@@ -32,124 +31,6 @@ async function getJson(url) {
 }
 
 const threadHref = (id) => `/threads/${encodeURIComponent(id)}`;
-
-// ---- list ---------------------------------------------------------------------------------------------
-
-function filterParams() {
-  const params = new URLSearchParams(location.search);
-  const out = new URLSearchParams();
-  for (const k of FILTER_KEYS) { const v = params.get(k); if (v) out.set(k, v); }
-  return out;
-}
-
-function fillForm(form, params) {
-  for (const k of FILTER_KEYS) {
-    const input = form.elements.namedItem(k);
-    if (!input) continue;
-    if (input.type === "checkbox") input.checked = params.get(k) === "true";
-    else input.value = params.get(k) ?? "";
-  }
-}
-
-function formParams(form) {
-  const out = new URLSearchParams();
-  for (const k of FILTER_KEYS) {
-    const input = form.elements.namedItem(k);
-    if (!input) continue;
-    if (input.type === "checkbox") { if (input.checked) out.set(k, "true"); }
-    else if (input.value.trim()) out.set(k, input.value.trim());
-  }
-  return out;
-}
-
-/** Whether a live summary passes the filters we can check here (text search needs the server). */
-export function summaryMatches(s, params) {
-  if (params.get("service") && s.service !== params.get("service")) return false;
-  if (params.get("status") && s.status !== params.get("status")) return false;
-  if (params.get("errors") === "true" && !s.error_count) return false;
-  if (params.get("model") && s.model !== params.get("model")) return false;
-  if (params.get("thread_id") && s.thread_id !== params.get("thread_id")) return false;
-  const min = Number(params.get("min_duration_ms"));
-  if (params.get("min_duration_ms") && !(s.duration_ms >= min)) return false;
-  return true;
-}
-
-function listPage() {
-  const body = $(SEL.listBody);
-  const table = body.closest("table");
-  table.tHead.replaceChildren(traceHeadRow());
-  const form = $(SEL.filters);
-  const more = $(SEL.listMore);
-  const empty = $(SEL.listEmpty);
-  const noMatch = $(SEL.listNoMatch);
-  const live = $(SEL.listLive);
-  const rowsById = new Map();
-  let cursor = null;
-  let params = filterParams();
-  fillForm(form, params);
-  const href = (id) => `/traces/${id}`;
-
-  async function load(append) {
-    const q = new URLSearchParams(params);
-    const size = Number(new URLSearchParams(location.search).get("limit"));
-    q.set("limit", String(Number.isInteger(size) && size > 0 && size <= 500 ? size : 50));
-    if (append && cursor) q.set("cursor", cursor);
-    setStatus("Loading…");
-    try {
-      const data = await getJson(`/api/traces?${q}`);
-      if (!append) { clear(body); rowsById.clear(); }
-      for (const s of data.traces || []) {
-        const tr = traceRow(s, href, { live: true });
-        rowsById.set(s.trace_id, tr);
-        body.appendChild(tr);
-      }
-      cursor = data.next_cursor || null;
-      more.hidden = !cursor;
-      // Nothing at all is "no traces yet"; nothing under filters is the filters' doing: say so, offer to clear.
-      const filtered = [...params.keys()].length > 0;
-      empty.hidden = rowsById.size > 0 || filtered;
-      noMatch.hidden = rowsById.size > 0 || !filtered;
-      setStatus("");
-      document.body.dataset.listReady = String(rowsById.size);
-    } catch (e) {
-      setStatus(`Could not load traces: ${e.message}`, "error");
-    }
-  }
-
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    params = formParams(form);
-    const qs = params.toString();
-    history.pushState(null, "", qs ? `?${qs}` : location.pathname);
-    load(false);
-  });
-  form.addEventListener("reset", () => {
-    setTimeout(() => form.requestSubmit(), 0);
-  });
-  window.addEventListener("popstate", () => { params = filterParams(); fillForm(form, params); load(false); });
-  more.addEventListener("click", () => load(true));
-  $(SEL.listClear).addEventListener("click", (e) => { e.preventDefault(); form.reset(); });
-
-  if (typeof EventSource === "function") {
-    const es = new EventSource("/api/stream");
-    es.addEventListener("open", () => { live.textContent = "● live"; live.className = "live on"; });
-    es.addEventListener("error", () => { live.textContent = "○ reconnecting"; live.className = "live off"; });
-    es.addEventListener("trace", (ev) => {
-      let s;
-      try { s = JSON.parse(ev.data); } catch { return; }
-      if (!s || typeof s.trace_id !== "string" || !TRACE_ID_RE.test(s.trace_id)) return;
-      if (params.get("q") || !summaryMatches(s, params)) return;
-      const tr = traceRow(s, href, { live: true });
-      const old = rowsById.get(s.trace_id);
-      if (old) old.replaceWith(tr);
-      else body.insertBefore(tr, body.firstChild);
-      tr.classList.add("fresh");
-      rowsById.set(s.trace_id, tr);
-      empty.hidden = true;
-    });
-  }
-  load(false);
-}
 
 // ---- one trace ----------------------------------------------------------------------------------------
 
