@@ -25,6 +25,7 @@ from aitrace_core import is_span_id, is_trace_id, resolve_refs
 
 from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
+from ._insights import insight_handlers
 from ._parse import BodyReader, IngestError, parse_batch
 
 __all__ = ["api_router", "notify_changed"]
@@ -406,6 +407,7 @@ api_router = Router(
         delete_trace,
         health,
         stream,
+        *insight_handlers,
     ],
     tags=["api"],
 )
