@@ -4,7 +4,7 @@ Four traces start inside 2026-11-24 10:00–14:00 UTC (A, B at 10:xx, C at 11:xx
 and two outside (09:50, and 14:00 exactly: the range's end is exclusive); each outside trace calls gpt-4o and
 runs the node "agent", so a range that leaks changes every figure.
 
-| trace | start | service | root ms | root status | LLM (model, in, out, $, ms) | nodes (ms) | tool get_weather | thread |
+| | start | service | root ms | status | LLM: model, in, out, $, ms | nodes: ms | tool get_weather | thread |
 |---|---|---|---|---|---|---|---|---|
 | A | 10:05 | shop | 100 | ok | gpt-4o, 10, 5, 0.01, 50 | agent 40, tools 20 | 10 ms ok | t-1 |
 | B | 10:30 | shop | 300 | interrupted | gpt-4o, 20, 10, 0.02, 70 | agent 60, tools 30 | 15 ms error | t-1 |
@@ -25,7 +25,16 @@ UNTIL = "2026-11-24T14:00:00Z"
 
 # name: (start, service, root ms, root status, llm, nodes, tool, thread)
 INSIDE: dict[str, tuple[Any, ...]] = {
-    "A": ((10, 5), "shop", 100, "ok", ("gpt-4o", 10, 5, 0.01, 50), [("agent", 40), ("tools", 20)], ("ok", 10), "t-1"),
+    "A": (
+        (10, 5),
+        "shop",
+        100,
+        "ok",
+        ("gpt-4o", 10, 5, 0.01, 50),
+        [("agent", 40), ("tools", 20)],
+        ("ok", 10),
+        "t-1",
+    ),
     "B": (
         (10, 30),
         "shop",
@@ -60,16 +69,17 @@ def _trace(name: str, spec: tuple[Any, ...]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seq = 0
 
-    def span(span_id: str, parent: str | None, start: datetime, ms: float, status: str, **fields: Any) -> None:
+    def span(sid: str, parent: str | None, start: datetime, ms: float, status: str, **fields: Any) -> None:
         nonlocal seq
         base: dict[str, Any] = {"level": "info", "logger": "test", "service": service, "trace_id": tid}
-        base["span_id"] = span_id
+        base["span_id"] = sid
         if parent:
             base["parent_span_id"] = parent
         end_fields = {k[4:]: v for k, v in fields.items() if k.startswith("end_")}
         start_fields = {k: v for k, v in fields.items() if not k.startswith("end_")}
         out.append({**base, "timestamp": _ts(start), "event": "span_start", "seq": seq, **start_fields})
-        end = {**base, "timestamp": _ts(start + timedelta(milliseconds=ms)), "event": "span_end", "seq": seq + 1}
+        end_ts = _ts(start + timedelta(milliseconds=ms))
+        end = {**base, "timestamp": end_ts, "event": "span_end", "seq": seq + 1}
         named = {"span_name": fields["span_name"], "span_kind": fields["span_kind"]}
         out.append({**end, **named, "duration_ms": ms, "status": status, **end_fields})
         seq += 2

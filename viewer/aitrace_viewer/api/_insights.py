@@ -32,9 +32,7 @@ def _time(value: str, name: str) -> int:
         raise BadRequest(detail=f"{name} must be an RFC 3339 time, e.g. 2026-11-24T12:00:00Z") from None
 
 
-def resolve_range(
-    range_: str | None, since: str | None, until: str | None, now_us: int
-) -> tuple[int, int]:
+def resolve_range(range_: str | None, since: str | None, until: str | None, now_us: int) -> tuple[int, int]:
     """``(since_us, until_us)``: a preset ending now, or ``since``/``until`` (until defaults to now)."""
     if range_ is not None:
         if since is not None or until is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, text
 from ._derive import format_ts
 from ._traces import SUMMARY_SELECT, summary_from_row
 
-__all__ = ["HOUR_US", "DAY_US", "InsightFilters", "bucket_for", "insights"]
+__all__ = ["DAY_US", "HOUR_US", "InsightFilters", "bucket_for", "insights"]
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
@@ -36,17 +36,16 @@ def bucket_for(since_us: int, until_us: int) -> int:
     return HOUR_US if until_us - since_us <= 2 * DAY_US else DAY_US
 
 
-def _where(f: InsightFilters, alias: str = "") -> tuple[str, dict[str, Any]]:
-    """The conditions on ``traces`` (or on ``spans`` with their own start and service) and their parameters."""
-    a = f"{alias}." if alias else ""
-    terms = [f"{a}start_us >= :since", f"{a}start_us < :until"]
+def _where(f: InsightFilters) -> tuple[str, dict[str, Any]]:
+    """The conditions (on ``traces``, or on ``spans`` by their own start and service) and their parameters."""
+    terms = ["start_us >= :since", "start_us < :until"]
     params: dict[str, Any] = {"since": f.since_us, "until": f.until_us}
     if f.service is not None:
-        terms.append(f"{a}service = :service")
+        terms.append("service = :service")
         params["service"] = f.service
     if f.model is not None:
         # traces that called this model: the spans' index by model (migration 0004) answers it
-        terms.append(f"{a}trace_id IN (SELECT trace_id FROM spans WHERE model = :model)")
+        terms.append("trace_id IN (SELECT trace_id FROM spans WHERE model = :model)")
         params["model"] = f.model
     return " AND ".join(terms), params
 
@@ -82,9 +81,7 @@ def _percentiles(
         )
         with_rows = conn.execute(text(sql), params).all()
         return {r[0]: (r[1], r[2]) for r in with_rows}
-    ranks = ", ".join(
-        f"CAST({p} * (n - 1) AS INTEGER), CAST({p} * (n - 1) AS INTEGER) + 1" for p in _P
-    )
+    ranks = ", ".join(f"CAST({p} * (n - 1) AS INTEGER), CAST({p} * (n - 1) AS INTEGER) + 1" for p in _P)
     sql = (
         f"SELECT k, n, i, v FROM (SELECT {key} AS k, {value} AS v, "
         f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {value}) - 1 AS i, "

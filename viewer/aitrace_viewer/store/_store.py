@@ -167,5 +167,5 @@ class Store:
     def list_threads(
         self, limit: int = 50, cursor: str | None = None, service: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of threads, most recently active first, and the cursor of the next page (None on the last)."""
+        """One page of threads, most recently active first, and the next page's cursor (None on the last)."""
         return list_threads(self.reader, limit, cursor, service)
