@@ -197,6 +197,7 @@ SpanReader = Callable[[str], list[dict[str, Any]]]
 RefResolver = Callable[[list[dict[str, Any]], SpanReader], list[dict[str, Any]]]
 
 
+
 def _referenced_spans(records: list[dict[str, Any]]) -> list[str]:
     """The span ids named by the message references (``{"$ref": …, "$span": …}``) in ``records``."""
     spans: dict[str, None] = {}
