@@ -64,6 +64,18 @@ async def thread_page(state: State, thread_id: str) -> Template:
     return Template(template_name="thread.html", context=_ctx(state, thread_id=thread_id), headers=_NO_STORE)
 
 
+@get("/threads", include_in_schema=False, name="page-threads")
+async def threads_page(state: State) -> Template:
+    """The threads index: every thread id, most recently active first."""
+    return Template(template_name="threads.html", context=_ctx(state), headers=_NO_STORE)
+
+
+@get("/insights", include_in_schema=False, name="page-insights")
+async def insights_page(state: State) -> Template:
+    """Totals, charts over time and breakdowns over a chosen range (``/api/insights``)."""
+    return Template(template_name="insights.html", context=_ctx(state), headers=_NO_STORE)
+
+
 @get("/view", include_in_schema=False, name="page-view")
 async def view_page(state: State) -> Template:
     """The no-server viewer: open or drop a .jsonl file."""
@@ -87,6 +99,8 @@ route_handlers: list[Any] = [
     list_page,
     trace_page,
     thread_page,
+    threads_page,
+    insights_page,
     view_page,
     user_lens,
     create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),

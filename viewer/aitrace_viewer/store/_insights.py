@@ -168,6 +168,15 @@ def _top(conn: Connection, where: str, params: dict[str, Any], column: str) -> l
     return [summary_from_row(r) for r in conn.execute(text(sql), params)]
 
 
+def _services(conn: Connection, where: str, params: dict[str, Any]) -> list[str]:
+    """The services seen in the range (for the page's suggestions), the first 100 by name."""
+    sql = (
+        f"SELECT DISTINCT service FROM traces WHERE {where} AND service IS NOT NULL "
+        "ORDER BY service LIMIT 100"
+    )
+    return [r[0] for r in conn.execute(text(sql), params)]
+
+
 def insights(reader: Engine, pg: bool, f: InsightFilters, bucket_us: int) -> dict[str, Any]:
     """Everything the insights page shows for one range and filters (docs/api.md, ``/api/insights``)."""
     where, params = _where(f)
@@ -184,6 +193,7 @@ def insights(reader: Engine, pg: bool, f: InsightFilters, bucket_us: int) -> dic
             "by_model": _breakdown(conn, pg, f, "model", "model IS NOT NULL"),
             "by_node": _breakdown(conn, pg, f, "name", "kind = 'node'"),
             "by_tool": _breakdown(conn, pg, f, "name", "kind = 'tool'"),
+            "services": _services(conn, where, params),
             "slowest": _top(conn, where, params, "duration_ms"),
             "costliest": _top(conn, where, params, "cost_usd"),
         }

@@ -7,6 +7,7 @@ import { mountTraceView, traceSummaryHeader, hashParams } from "./traceview.js";
 import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
 import { turnMessages } from "./conversation.js";
 import { longText } from "./jsontree.js";
+import { insightsPage, threadsPage } from "./insightsview.js";
 
 const FILTER_KEYS = ["q", "service", "status", "errors", "model", "min_duration_ms", "thread_id", "since", "until"];
 
@@ -376,4 +377,6 @@ export function start() {
   else if (page === "trace") tracePage();
   else if (page === "thread") threadPage();
   else if (page === "view") fileViewer();
+  else if (page === "insights") insightsPage({ $, getJson, setStatus });
+  else if (page === "threads") threadsPage({ $, getJson, setStatus });
 }
