@@ -1,0 +1,144 @@
+"""The Insights and Threads pages in Chromium, light and dark, 1280 and 900 px wide, on planted traces whose
+figures are worked out by hand in tests/insights_data.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from insights_data import SINCE, UNTIL, planted, trace_id
+from ui_server import UiServer
+
+pytestmark = pytest.mark.browser
+
+# The theme's --accent and --error (static/css/aitrace.css), as Chromium reports colours.
+ACCENT = {"light": "rgb(47, 111, 222)", "dark": "rgb(110, 168, 255)"}
+ERROR = {"light": "rgb(217, 45, 32)", "dark": "rgb(249, 112, 102)"}
+LOOKS = [("light", 1280), ("dark", 1280), ("light", 900), ("dark", 900)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    srv = UiServer(tmp_path_factory.mktemp("insights") / "ui.db")
+    try:
+        srv.ingest(planted())
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def look_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A page in the scheme and width of the test's ``look`` parameter, in UTC, failing on script errors."""
+    scheme, width = request.param
+    viewport = {"width": width, "height": 900}
+    context = browser.new_context(viewport=viewport, color_scheme=scheme, timezone_id="UTC")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.set_default_timeout(15_000)
+    pg.look = (scheme, width)
+    try:
+        yield pg
+        assert errors == [], f"script errors on the page: {errors}"
+    finally:
+        context.close()
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {page.look}"
+
+
+def _kpi(page: Any, name: str) -> str:
+    text: str = page.locator(f'[data-kpi="{name}"] .kpi-value').inner_text()
+    return text
+
+
+@pytest.mark.parametrize("look_page", LOOKS, indirect=True, ids=lambda look: f"{look[0]}-{look[1]}")
+def test_insights_show_the_planted_figures_in_the_theme(server: UiServer, look_page: Any) -> None:
+    page = look_page
+    scheme, _ = page.look
+    page.goto(f"{server.url}/insights?since={SINCE}&until={UNTIL}")
+    page.wait_for_selector("body[data-insights-ready]")
+    assert _kpi(page, "runs") == "4"
+    assert _kpi(page, "error_rate") == "50.0%"
+    assert _kpi(page, "tokens") == "100 / 50"
+    assert _kpi(page, "cost") == "$0.10"
+    assert _kpi(page, "p50") == "250 ms"
+    assert _kpi(page, "p95") == "895 ms"
+    runs = page.locator('[data-chart="runs"] [data-series="runs"]')
+    tips = runs.locator("circle title").all_text_contents()
+    assert tips == ["10:00 · runs: 2", "11:00 · runs: 1", "12:00 · runs: 0", "13:00 · runs: 1"]
+    path = runs.locator("path")
+    assert path.evaluate("el => getComputedStyle(el).stroke") == ACCENT[scheme]
+    errors = page.locator('[data-chart="runs"] [data-series="errors"] path')
+    assert errors.evaluate("el => getComputedStyle(el).stroke") == ERROR[scheme]
+    axis_text = page.locator('[data-chart="runs"] .chart-axis text').first
+    assert axis_text.evaluate("el => parseFloat(getComputedStyle(el).fontSize) * el.getScreenCTM().a") >= 10
+    model_bar = page.locator('svg.chart-bar g[data-key="gpt-4o"]')
+    assert model_bar.locator("title").text_content() == "gpt-4o: 3"
+    tool_row = page.locator('table.breakdown tr[data-key="get_weather"]')
+    assert "1 (50.0%)" in tool_row.inner_text()
+    _no_sideways_scroll(page)
+    slowest = page.locator('table[data-top="slowest"] tbody tr')
+    assert slowest.count() == 4
+    slowest.first.locator("a.trace-link").click()
+    page.wait_for_url(re.compile(f"/traces/{trace_id('D')}"))
+
+
+@pytest.mark.parametrize("look_page", [("light", 1280)], indirect=True, ids=["light-1280"])
+def test_insights_filters_and_presets_go_in_the_address(server: UiServer, look_page: Any) -> None:
+    page = look_page
+    page.goto(f"{server.url}/insights?since={SINCE}&until={UNTIL}")
+    page.wait_for_selector("body[data-insights-ready='4']")
+    services = page.locator("#insights-services option").evaluate_all("os => os.map(o => o.value)")
+    assert services == ["bank", "shop"]
+    page.fill("input[name=service]", "bank")
+    page.click("#insights-filters button[type=submit]")
+    page.wait_for_selector("body[data-insights-ready='1']")
+    assert "service=bank" in page.url
+    assert _kpi(page, "error_rate") == "100.0%"
+    page.select_option("select[name=range]", "1h")
+    page.fill("input[name=service]", "")
+    page.click("#insights-filters button[type=submit]")
+    page.wait_for_url(re.compile(r"\?range=1h$"))
+    page.wait_for_selector("body[data-insights-ready='0']")  # the planted day is past
+    assert page.locator("input[name=since]").is_hidden()
+    page.select_option("select[name=range]", "custom")
+    page.fill("input[name=since]", "2026-11-20T00:00")
+    page.fill("input[name=until]", "2026-11-27T00:00")
+    page.click("#insights-filters button[type=submit]")
+    page.wait_for_selector("body[data-insights-ready='6']")  # a week around the planted day: every trace
+    assert "since=2026-11-20T00%3A00%3A00Z" in page.url
+    assert page.locator('[data-chart="runs"] h2').inner_text() == "Runs and errors per day (UTC)"
+
+
+@pytest.mark.parametrize("look_page", LOOKS, indirect=True, ids=lambda look: f"{look[0]}-{look[1]}")
+def test_threads_index_lists_threads_and_opens_one(server: UiServer, look_page: Any) -> None:
+    page = look_page
+    page.goto(f"{server.url}/")
+    page.click(".topbar >> text=Threads")
+    page.wait_for_selector("body[data-threads-ready]")
+    rows = page.locator("tr.thread-row")
+    assert [rows.nth(i).get_attribute("data-thread") for i in range(rows.count())] == ["t-3", "t-2", "t-1"]
+    t1 = page.locator('tr[data-thread="t-1"] td')
+    assert t1.nth(1).inner_text() == "3"  # turns: E, A, B
+    assert t1.nth(3).inner_text() == "1,045"
+    assert t1.nth(4).inner_text() == "$5.03"
+    assert "waiting for input" in t1.nth(5).inner_text()
+    assert "1 turn with errors" in t1.nth(5).inner_text()
+    _no_sideways_scroll(page)
+    page.click('tr[data-thread="t-1"] a')
+    page.wait_for_selector("body[data-thread-ready='3']")
+    assert page.locator(".topbar >> text=Insights").get_attribute("href") == "/insights"
+
+
+def test_the_insights_module_draws_no_third_party_code() -> None:
+    static = Path(__file__).resolve().parents[2] / "viewer" / "aitrace_viewer" / "static" / "js"
+    charts = (static / "charts.js").read_text("utf-8")
+    assert "import " not in charts  # self-contained: no library behind it
+    assert "innerHTML" not in charts
