@@ -63,48 +63,66 @@ def _interpolate(n: int, anchors: dict[int, float], p: float) -> float | None:
     return low + (pos - lo) * (high - low)
 
 
-def _percentiles(
-    conn: Connection, pg: bool, key: str, value: str, source: str, where: str, params: dict[str, Any]
-) -> dict[Any, tuple[float | None, float | None]]:
-    """p50 and p95 of ``value`` per ``key`` over ``source`` rows that pass ``where``.
+Figures = tuple[int, int, Any, Any, Any, "float | None", "float | None"]
+"""count, errors, input tokens, output tokens, cost, p50, p95 of one group."""
 
-    PostgreSQL: ``percentile_cont``. SQLite has no percentile aggregate: one pass numbers each group's values
-    in order (a window function over the rows the range selects, a sort of those rows only) and keeps the
-    two ranks around each wanted position, floor(p·(n-1)) and the next; interpolating between them here gives
-    exactly what ``percentile_cont`` gives, so both databases answer the same numbers."""
-    cond = f"{where} AND {value} IS NOT NULL"
+
+def _grouped(
+    conn: Connection,
+    pg: bool,
+    key: str,
+    source: str,
+    where: str,
+    params: dict[str, Any],
+    error: str,
+    value: str,
+) -> dict[Any, Figures]:
+    """Per ``key``: rows, errors (rows where ``error`` holds), token and cost sums, and p50/p95 of ``value``
+    (NULL values left out), over the ``source`` rows that pass ``where``; one query, one pass.
+
+    PostgreSQL: aggregates and ``percentile_cont``. SQLite has no percentile aggregate: one window, ordered
+    by value within each group, gives every row its rank and its group's sums (the rows the range selects
+    are sorted once, nothing else is read), and only the rows at the ranks around each wanted position,
+    floor(p·(n-1)) and the next, come back; interpolating between them here gives exactly what
+    ``percentile_cont`` gives, so both databases answer the same numbers."""
+    sums = f"sum(CASE WHEN {error} THEN 1 ELSE 0 END), sum(input_tokens), sum(output_tokens), sum(cost_usd)"
     if pg:
         sql = (
-            f"SELECT {key} AS k, "
+            f"SELECT {key} AS k, count(*), {sums}, "
             + ", ".join(f"percentile_cont({p}) WITHIN GROUP (ORDER BY {value})" for p in _P)
-            + f" FROM {source} WHERE {cond} GROUP BY k"
+            + f" FROM {source} WHERE {where} GROUP BY k"
         )
-        with_rows = conn.execute(text(sql), params).all()
-        return {r[0]: (r[1], r[2]) for r in with_rows}
-    ranks = ", ".join(f"CAST({p} * (n - 1) AS INTEGER), CAST({p} * (n - 1) AS INTEGER) + 1" for p in _P)
-    sql = (
-        f"SELECT k, n, i, v FROM (SELECT {key} AS k, {value} AS v, "
-        f"ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {value}) - 1 AS i, "
-        f"COUNT(*) OVER (PARTITION BY {key}) AS n FROM {source} WHERE {cond}) AS ranked "
-        f"WHERE i IN ({ranks})"
+        return {r[0]: tuple(r[1:]) for r in conn.execute(text(sql), params)}  # type: ignore[misc]
+    # ranks among the non-NULL values: SQLite sorts NULLs first, so skip the group's (n - nv) NULLs
+    at = "i - (n - nv)"
+    anchors = " OR ".join(
+        f"{at} = CAST({p} * (nv - 1) AS INTEGER) OR {at} = CAST({p} * (nv - 1) AS INTEGER) + 1" for p in _P
     )
-    groups: dict[Any, tuple[int, dict[int, float]]] = {}
-    for k, n, i, v in conn.execute(text(sql), params):
-        groups.setdefault(k, (n, {}))[1][i] = v
+    e, tin, tout, cost = sums.split(", ")
+    sql = (
+        f"SELECT k, i, v, nv, n, e, tin, tout, cost FROM (SELECT {key} AS k, {value} AS v, "
+        f"ROW_NUMBER() OVER w - 1 AS i, count({value}) OVER w AS nv, count(*) OVER w AS n, "
+        f"{e} OVER w AS e, {tin} OVER w AS tin, {tout} OVER w AS tout, {cost} OVER w AS cost "
+        f"FROM {source} WHERE {where} WINDOW w AS (PARTITION BY {key} ORDER BY {value} "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS ranked "
+        f"WHERE i = 0 OR (v IS NOT NULL AND ({anchors}))"
+    )
+    groups: dict[Any, tuple[list[Any], dict[int, float]]] = {}
+    for k, i, v, nv, n, *agg in conn.execute(text(sql), params):
+        group = groups.setdefault(k, ([n, *agg, nv], {}))
+        if v is not None:
+            group[1][i - (n - nv)] = v
     return {
-        k: (_interpolate(n, anchors, _P[0]), _interpolate(n, anchors, _P[1]))
-        for k, (n, anchors) in groups.items()
+        k: (head[0], head[1], head[2], head[3], head[4], *(_interpolate(head[5], marks, p) for p in _P))
+        for k, (head, marks) in groups.items()
     }
 
 
-_TRACE_AGG = (
-    "count(*), sum(CASE WHEN error_count > 0 OR status = 'error' THEN 1 ELSE 0 END), "
-    "sum(input_tokens), sum(output_tokens), sum(cost_usd)"
-)
-_FINISHED = "COALESCE(status, '') <> 'running'"
+_TRACE_ERROR = "error_count > 0 OR status = 'error'"
+_TRACE_VALUE = "CASE WHEN status = 'running' THEN NULL ELSE duration_ms END"  # running: no duration yet
 
 
-def _figures(row: Any, pct: tuple[float | None, float | None]) -> dict[str, Any]:
+def _figures(row: Any) -> dict[str, Any]:
     count, errors = int(row[0] or 0), int(row[1] or 0)
     return {
         "count": count,
@@ -113,9 +131,12 @@ def _figures(row: Any, pct: tuple[float | None, float | None]) -> dict[str, Any]
         "input_tokens": None if row[2] is None else int(row[2]),
         "output_tokens": None if row[3] is None else int(row[3]),
         "cost_usd": None if row[4] is None else float(row[4]),
-        "p50_ms": pct[0],
-        "p95_ms": pct[1],
+        "p50_ms": None if row[5] is None else float(row[5]),
+        "p95_ms": None if row[6] is None else float(row[6]),
     }
+
+
+_EMPTY = (0, 0, None, None, None, None, None)
 
 
 def _series(
@@ -123,17 +144,13 @@ def _series(
 ) -> list[dict[str, Any]]:
     params = {**params, "bucket": bucket_us}
     key = "(start_us / :bucket) * :bucket"
-    rows = conn.execute(
-        text(f"SELECT {key} AS k, {_TRACE_AGG} FROM traces WHERE {where} GROUP BY k"), params
-    ).all()
-    pct = _percentiles(conn, pg, key, "duration_ms", "traces", f"{where} AND {_FINISHED}", params)
-    by_key = {int(r[0]): r[1:] for r in rows}
-    out = []
+    by_key = _grouped(conn, pg, key, "traces", where, params, _TRACE_ERROR, _TRACE_VALUE)
+    by_key = {int(k): v for k, v in by_key.items()}
     start = f.since_us // bucket_us * bucket_us
-    for k in range(start, f.until_us, bucket_us):
-        row = by_key.get(k, (0, 0, None, None, None))
-        out.append({"start": format_ts(k), **_figures(row, pct.get(k, (None, None)))})
-    return out
+    return [
+        {"start": format_ts(k), **_figures(by_key.get(k, _EMPTY))}
+        for k in range(start, f.until_us, bucket_us)
+    ]
 
 
 def _breakdown(
@@ -142,27 +159,17 @@ def _breakdown(
     """Spans that started in the range (the filters applied to the spans' own start and service), grouped
     by ``key``: the ``BREAKDOWN_ROWS`` most frequent keys."""
     where, params = _where(f)
-    where = f"{where} AND {condition}"
-    agg = (
-        "count(*), sum(CASE WHEN status = 'error' THEN 1 ELSE 0 END), "
-        "sum(input_tokens), sum(output_tokens), sum(cost_usd)"
+    groups = _grouped(
+        conn, pg, key, "spans", f"{where} AND {condition}", params, "status = 'error'", "duration_ms"
     )
-    rows = conn.execute(
-        text(
-            f"SELECT {key} AS k, {agg} FROM spans WHERE {where} GROUP BY k "
-            f"ORDER BY count(*) DESC, k LIMIT {BREAKDOWN_ROWS}"
-        ),
-        params,
-    ).all()
-    if not rows:
-        return []
-    pct = _percentiles(conn, pg, key, "duration_ms", "spans", where, params)
-    return [{"key": r[0], **_figures(r[1:], pct.get(r[0], (None, None)))} for r in rows]
+    top = sorted(groups.items(), key=lambda kv: (-kv[1][0], str(kv[0])))[:BREAKDOWN_ROWS]
+    return [{"key": k, **_figures(v)} for k, v in top]
 
 
 def _top(conn: Connection, where: str, params: dict[str, Any], column: str) -> list[dict[str, Any]]:
     sql = (
-        f"SELECT {SUMMARY_SELECT} FROM traces WHERE {where} AND {column} IS NOT NULL AND {_FINISHED} "
+        f"SELECT {SUMMARY_SELECT} FROM traces WHERE {where} AND {column} IS NOT NULL "
+        "AND COALESCE(status, '') <> 'running' "
         f"ORDER BY {column} DESC, trace_id LIMIT {TOP}"
     )
     return [summary_from_row(r) for r in conn.execute(text(sql), params)]
@@ -181,9 +188,8 @@ def insights(reader: Engine, pg: bool, f: InsightFilters, bucket_us: int) -> dic
     """Everything the insights page shows for one range and filters (docs/api.md, ``/api/insights``)."""
     where, params = _where(f)
     with reader.connect() as conn:
-        total_row = conn.execute(text(f"SELECT {_TRACE_AGG} FROM traces WHERE {where}"), params).one()
-        total_pct = _percentiles(conn, pg, "0", "duration_ms", "traces", f"{where} AND {_FINISHED}", params)
-        totals = _figures(total_row, next(iter(total_pct.values()), (None, None)))
+        total = _grouped(conn, pg, "0", "traces", where, params, _TRACE_ERROR, _TRACE_VALUE)
+        totals = _figures(next(iter(total.values()), _EMPTY))
         return {
             "since": format_ts(f.since_us),
             "until": format_ts(f.until_us),

@@ -80,6 +80,9 @@ spans = Table(
     Column("model", Text),
     Column("thread_id", Text),
     Index("ix_spans_name", "name", "trace_id"),
+    # insights: a breakdown over a time range reads only the spans of its kind, or those with a model
+    Index("ix_spans_kind_start", "kind", "start_us"),
+    Index("ix_spans_model_start", "model", "start_us"),
 )
 
 traces = Table(
