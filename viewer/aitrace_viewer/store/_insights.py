@@ -92,7 +92,7 @@ def _grouped(
             + ", ".join(f"percentile_cont({p}) WITHIN GROUP (ORDER BY {value})" for p in _P)
             + f" FROM {source} WHERE {where} GROUP BY k"
         )
-        return {r[0]: tuple(r[1:]) for r in conn.execute(text(sql), params)}  # type: ignore[misc]
+        return {r[0]: tuple(r[1:]) for r in conn.execute(text(sql), params)}
     # ranks among the non-NULL values: SQLite sorts NULLs first, so skip the group's (n - nv) NULLs
     at = "i - (n - nv)"
     anchors = " OR ".join(
