@@ -6,11 +6,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 from insights_data import SINCE, UNTIL, planted, trace_id
+from langchain_core.messages import AnyMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.types import Command, interrupt
 from ui_server import UiServer
+
+from aitrace_core.testing import capture_records
+from aitrace_langchain import AITraceHandler
+from aitrace_langchain.testing import FakeChatModel
 
 pytestmark = pytest.mark.browser
 
@@ -20,11 +29,47 @@ ERROR = {"light": "rgb(217, 45, 32)", "dark": "rgb(249, 112, 102)"}
 LOOKS = [("light", 1280), ("dark", 1280), ("light", 900), ("dark", 900)]
 
 
+class State(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def interrupted_conversation() -> list[dict[str, Any]]:
+    """A real LangGraph run that drafts with a (fake) model, pauses for approval with ``interrupt()``, and is
+    resumed with ``Command(resume="yes, ship it")``: two traces on thread ``th-resume``."""
+    model = FakeChatModel(responses=["Draft: the parcel leaves on Monday.", "Sent to the customer."])
+
+    def draft(state: State) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    def approve(state: State) -> dict[str, Any]:
+        verdict = interrupt({"approve": state["messages"][-1].content})
+        return {"messages": [HumanMessage(f"approval: {verdict}")]}
+
+    def send(state: State) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = StateGraph(State)
+    graph.add_node("draft", draft)
+    graph.add_node("approve", approve)
+    graph.add_node("send", send)
+    graph.add_edge(START, "draft")
+    graph.add_edge("draft", "approve")
+    graph.add_edge("approve", "send")
+    graph.add_edge("send", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "th-resume"}, "callbacks": [AITraceHandler()]}
+    with capture_records(service_name="approvals") as captured:
+        app.invoke({"messages": [HumanMessage("Tell the customer when the parcel ships")]}, config)
+        app.invoke(Command(resume="yes, ship it"), config)
+    return list(captured.raw)
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     srv = UiServer(tmp_path_factory.mktemp("insights") / "ui.db")
     try:
         srv.ingest(planted())
+        srv.ingest(interrupted_conversation())
         yield srv
     finally:
         srv.stop()
@@ -124,7 +169,8 @@ def test_threads_index_lists_threads_and_opens_one(server: UiServer, look_page: 
     page.click(".topbar >> text=Threads")
     page.wait_for_selector("body[data-threads-ready]")
     rows = page.locator("tr.thread-row")
-    assert [rows.nth(i).get_attribute("data-thread") for i in range(rows.count())] == ["t-3", "t-2", "t-1"]
+    order = [rows.nth(i).get_attribute("data-thread") for i in range(rows.count())]
+    assert order == ["th-resume", "t-3", "t-2", "t-1"]  # th-resume ran just now
     t1 = page.locator('tr[data-thread="t-1"] td')
     assert t1.nth(1).inner_text() == "3"  # turns: E, A, B
     assert t1.nth(3).inner_text() == "1,045"
@@ -142,3 +188,24 @@ def test_the_insights_module_draws_no_third_party_code() -> None:
     charts = (static / "charts.js").read_text("utf-8")
     assert "import " not in charts  # self-contained: no library behind it
     assert "innerHTML" not in charts
+
+
+@pytest.mark.parametrize("look_page", [("dark", 900)], indirect=True, ids=["dark-900"])
+def test_the_resumed_turn_shows_what_it_was_resumed_with(server: UiServer, look_page: Any) -> None:
+    page = look_page
+    page.goto(f"{server.url}/threads")
+    page.wait_for_selector("body[data-threads-ready]")
+    row = page.locator('tr[data-thread="th-resume"] td')
+    assert row.nth(1).inner_text() == "2"
+    assert row.nth(5).inner_text().startswith("ok")
+    page.click('tr[data-thread="th-resume"] a')
+    page.wait_for_selector("body[data-thread-ready='2']")
+    first, second = page.locator("section.turn").all()
+    assert "Tell the customer when the parcel ships" in first.inner_text()
+    assert "Draft: the parcel leaves on Monday." in first.inner_text()
+    opening = second.locator(".msg").first
+    assert opening.locator(".msg-head").inner_text().lower().startswith("user")
+    assert "resumed with" in opening.locator(".msg-head").inner_text()
+    assert opening.locator(".msg-text").inner_text() == "yes, ship it"
+    assert "Tell the customer" not in second.inner_text()  # the old question is history, not this turn's
+    assert "Sent to the customer." in second.inner_text()

@@ -13,14 +13,26 @@ function outputText(v) {
   try { return JSON.stringify(v); } catch { return String(v); }
 }
 
-/** [{role, text, toolCalls, toolCallId, spanId}] for one trace tree. */
+/** What a run resumed an interrupted graph with: the `resume` of a LangGraph `Command` given as the root's
+ * input (recorded as `{"command": {"resume": …}}`); undefined for any other run. */
+export function resumeValue(root) {
+  const command = root ? field(field(root.attrs, "input"), "command") : undefined;
+  return field(command, "resume");
+}
+
+/** [{role, text, toolCalls, toolCallId, spanId}] for one trace tree. A resumed turn starts with what it was
+ * resumed with (name "resumed with"), not with the conversation's old user message. */
 export function turnMessages(tree) {
   const llms = tree.order.filter((s) => LLM.has(s.kind) || field(s.attrs, "gen_ai.output.messages") !== undefined);
   const out = [];
+  const resume = resumeValue(tree.roots[0]);
+  if (resume !== undefined) {
+    out.push({ role: "user", name: "resumed with", text: outputText(resume), toolCalls: [], toolCallId: null, spanId: tree.roots[0].id });
+  }
   if (!llms.length) {
     const root = tree.roots[0];
     if (!root) return out;
-    const input = field(root.attrs, "input");
+    const input = resume === undefined ? field(root.attrs, "input") : undefined;
     const output = field(root.attrs, "output");
     if (input !== undefined) out.push({ role: "user", text: outputText(input), toolCalls: [], toolCallId: null, spanId: root.id });
     if (output !== undefined) out.push({ role: "assistant", text: outputText(output), toolCalls: [], toolCallId: null, spanId: root.id });
@@ -30,7 +42,9 @@ export function turnMessages(tree) {
   const first = normalizeMessages(field(sorted[0].attrs, "gen_ai.input.messages"), "user");
   let lastUser = -1;
   for (let i = 0; i < first.length; i++) if (first[i].role === "user") lastUser = i;
-  for (const m of lastUser >= 0 ? first.slice(lastUser) : []) out.push({ ...m, spanId: sorted[0].id });
+  // a resumed turn's first call repeats the conversation so far: its new input is the resume value
+  const fresh = resume !== undefined ? [] : lastUser >= 0 ? first.slice(lastUser) : [];
+  for (const m of fresh) out.push({ ...m, spanId: sorted[0].id });
   const tools = tree.order.filter((s) => s.kind === "tool");
   const events = [];
   for (const s of sorted) events.push({ t: s.end, span: s, type: "llm" });
