@@ -21,7 +21,7 @@ export function resumeValue(root) {
 }
 
 /** [{role, text, toolCalls, toolCallId, spanId}] for one trace tree. A resumed turn starts with what it was
- * resumed with (name "resumed with"), not with the conversation's old user message. */
+ * resumed with (a user message named "resumed with"). */
 export function turnMessages(tree) {
   const llms = tree.order.filter((s) => LLM.has(s.kind) || field(s.attrs, "gen_ai.output.messages") !== undefined);
   const out = [];
@@ -42,9 +42,7 @@ export function turnMessages(tree) {
   const first = normalizeMessages(field(sorted[0].attrs, "gen_ai.input.messages"), "user");
   let lastUser = -1;
   for (let i = 0; i < first.length; i++) if (first[i].role === "user") lastUser = i;
-  // a resumed turn's first call repeats the conversation so far: its new input is the resume value
-  const fresh = resume !== undefined ? [] : lastUser >= 0 ? first.slice(lastUser) : [];
-  for (const m of fresh) out.push({ ...m, spanId: sorted[0].id });
+  for (const m of lastUser >= 0 ? first.slice(lastUser) : []) out.push({ ...m, spanId: sorted[0].id });
   const tools = tree.order.filter((s) => s.kind === "tool");
   const events = [];
   for (const s of sorted) events.push({ t: s.end, span: s, type: "llm" });
