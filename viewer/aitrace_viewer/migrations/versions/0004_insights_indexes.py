@@ -1,4 +1,5 @@
-"""Insights: spans by kind and by model, each in time order, so a breakdown over a range reads only its spans.
+"""Insights: spans by kind and name, and by model, and traces, each in duration order: a breakdown reads only
+its spans, and a latency percentile is an ordered walk of an index that holds what the filters read.
 
 Revision ID: 0004
 Revises: 0002
@@ -14,12 +15,18 @@ down_revision = "0002"  # (merged after 0003, the lead points this at "0003")
 branch_labels = None
 depends_on = None
 
+_KIND = ["kind", "name", "duration_ms", "start_us", "status", "service"]
+_MODEL = ["model", "duration_ms", "start_us", "status", "input_tokens", "output_tokens", "cost_usd", "service"]
+_TRACES = ["duration_ms", "start_us", "status", "service"]
+
 
 def upgrade() -> None:
-    op.create_index("ix_spans_kind_start", "spans", ["kind", "start_us"])
-    op.create_index("ix_spans_model_start", "spans", ["model", "start_us"])
+    op.create_index("ix_spans_kind_value", "spans", _KIND)
+    op.create_index("ix_spans_model_value", "spans", _MODEL)
+    op.create_index("ix_traces_value", "traces", _TRACES)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_spans_model_start", table_name="spans")
-    op.drop_index("ix_spans_kind_start", table_name="spans")
+    op.drop_index("ix_traces_value", table_name="traces")
+    op.drop_index("ix_spans_model_value", table_name="spans")
+    op.drop_index("ix_spans_kind_value", table_name="spans")
