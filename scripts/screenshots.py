@@ -1,4 +1,4 @@
-"""Make the README's screenshots from the demo data: the trace list and a LangGraph agent's trace.
+"""Make the README's screenshots from the demo data: the trace list, a LangGraph agent's trace, insights.
 
     python scripts/screenshots.py [--out docs/screenshots]
 
@@ -64,6 +64,9 @@ def main() -> None:
             page.goto(f"{server.url}/traces/{agent_id}#span={llm['span_id']}")
             page.wait_for_selector("#detail .lens-llm")
             page.screenshot(path=str(out / f"trace{suffix}.png"))
+            page.goto(server.url + "/insights?range=24h")
+            page.wait_for_selector("body[data-insights-ready]")
+            page.screenshot(path=str(out / f"insights{suffix}.png"))
             context.close()
         browser.close()
     for p in sorted(out.glob("*.png")):
