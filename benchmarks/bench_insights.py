@@ -1,4 +1,4 @@
-"""The insights API at scale: ``/api/insights`` over 24 h, 7 d and 30 d, filtered and not, with N records stored.
+"""The insights API at scale: ``/api/insights`` over 24 h, 7 d and 30 d, filtered or not, N records stored.
 
     python benchmarks/bench_insights.py --records 1000000 [--pg-url postgresql://…] [--no-pg]
 
@@ -196,7 +196,8 @@ def measure(name: str, url: str, n_records: int) -> list[tuple[Any, ...]]:
                 ("insights, 30 d, model=gpt-4o", {"range": "30d", "model": "gpt-4o"}),
                 ("threads index, first page", None),
             ]
-            rows: list[tuple[Any, ...]] = [(name, "baseline: first page of traces (50)", f"{baseline:.1f}", "")]
+            first = (name, "baseline: first page of traces (50)", f"{baseline:.1f}", "")
+            rows: list[tuple[Any, ...]] = [first]
             for what, params in cases:
                 fn = get("/api/threads") if params is None else get("/api/insights", **params)
                 ms = median_ms(fn)
