@@ -33,17 +33,16 @@ def _time(value: str, name: str) -> int:
 
 
 def resolve_range(range_: str | None, since: str | None, until: str | None, now_us: int) -> tuple[int, int]:
-    """``(since_us, until_us)``: a preset ending now, or ``since``/``until`` (until defaults to now)."""
+    """``(since_us, until_us)``: a preset ending now, or ``since``/``until`` (until defaults to now, since
+    to a day before until)."""
     if range_ is not None:
         if since is not None or until is not None:
             raise BadRequest(detail="give either range or since/until, not both")
         if range_ not in RANGES:
             raise BadRequest(detail=f"range must be one of {', '.join(RANGES)}")
         return now_us - RANGES[range_], now_us
-    if since is None:
-        return now_us - RANGES["24h"], now_us
-    start = _time(since, "since")
     end = now_us if until is None else _time(until, "until")
+    start = end - RANGES["24h"] if since is None else _time(since, "since")
     if end <= start:
         raise BadRequest(detail="until must be after since")
     if end - start > MAX_RANGE_US:
