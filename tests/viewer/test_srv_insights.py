@@ -96,6 +96,7 @@ def test_filters_by_service_and_by_model(loaded: Any) -> None:
 def test_presets_end_now_and_bad_ranges_are_refused(loaded: Any) -> None:
     assert _get(loaded, "/api/insights", range="1h")["totals"]["count"] == 0  # the planted day is past
     assert _get(loaded, "/api/insights", range="7d")["bucket"] == "day"
+    assert _get(loaded, "/api/insights", until=UNTIL)["totals"]["count"] == 5  # the day before: E too
     for params, words in (
         ({"range": "2w"}, "range must be one of"),
         ({"since": "yesterday"}, "since must be an RFC 3339 time"),
