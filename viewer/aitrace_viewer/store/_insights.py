@@ -36,7 +36,7 @@ def bucket_for(since_us: int, until_us: int) -> int:
     return HOUR_US if until_us - since_us <= 2 * DAY_US else DAY_US
 
 
-def _where(f: InsightFilters) -> tuple[str, dict[str, Any]]:
+def _where(f: InsightFilters, pg: bool) -> tuple[str, dict[str, Any]]:
     """The conditions (on ``traces``, or on ``spans`` by their own start and service) and their parameters."""
     terms = ["start_us >= :since", "start_us < :until"]
     params: dict[str, Any] = {"since": f.since_us, "until": f.until_us}
@@ -44,8 +44,11 @@ def _where(f: InsightFilters) -> tuple[str, dict[str, Any]]:
         terms.append("service = :service")
         params["service"] = f.service
     if f.model is not None:
-        # traces that called this model: the spans' index by model (migration 0004) answers it
-        terms.append("trace_id IN (SELECT trace_id FROM spans WHERE model = :model)")
+        # traces that called this model. On SQLite "+trace_id" keeps the planner from driving the query by
+        # this list (every span of every such trace, looked up by trace id: seconds at a million records):
+        # the range and kind indexes lead, and each candidate is checked against the list.
+        column = "trace_id" if pg else "+trace_id"
+        terms.append(f"{column} IN (SELECT trace_id FROM spans WHERE model = :model)")
         params["model"] = f.model
     return " AND ".join(terms), params
 
@@ -215,18 +218,18 @@ def _breakdown(
     """Spans that started in the range (the filters applied to the spans' own start and service), grouped
     by ``key``: the ``BREAKDOWN_ROWS`` most frequent keys. Without ``money`` (nodes, tools: their own spans
     carry no tokens, their model calls do) tokens and cost are left out."""
-    where, params = _where(f)
+    where, params = _where(f, pg)
     where = f"{where} AND {condition}"
     if pg:
         groups = _grouped(conn, pg, key, "spans", where, params, "status = 'error'", "duration_ms")
         top = sorted(groups.items(), key=lambda kv: (-kv[1][0], str(kv[0])))[:BREAKDOWN_ROWS]
     else:
-        top = _walked(conn, key, where, params, money)
+        top = _walked(conn, key, where, params, money, one_walk=f.model is not None)
     return [{"key": k, **_figures(v if money else (*v[:2], None, None, None, *v[5:]))} for k, v in top]
 
 
 def _walked(
-    conn: Connection, key: str, where: str, params: dict[str, Any], money: bool
+    conn: Connection, key: str, where: str, params: dict[str, Any], money: bool, *, one_walk: bool
 ) -> list[tuple[Any, Figures]]:
     """SQLite, spans: the aggregates by GROUP BY, then each percentile of each of the top groups by an
     ordered walk: ``ORDER BY duration_ms LIMIT 2 OFFSET floor(p·(n-1))`` on an index that holds the group's
@@ -244,6 +247,19 @@ def _walked(
         ),
         params,
     ).all()
+    if one_walk:
+        # a filter by model is a subquery SQLite builds again for every statement: walk every group of the
+        # range once instead, in index order (key, duration), counting ranks per group
+        index = "ix_spans_model_value" if key == "model" else "ix_spans_kind_value"
+        sql = (
+            f"SELECT {key}, duration_ms FROM spans INDEXED BY {index} WHERE {where} "
+            f"AND duration_ms IS NOT NULL ORDER BY {key}, duration_ms"
+        )
+        marks = _ranked(conn, sql, params, {r[0]: int(r[6]) for r in rows})
+        return [
+            (r[0], (*r[1:6], *(_interpolate(int(r[6]), marks[r[0]], p) for p in _P)))
+            for r in rows
+        ]
     walk = text(
         f"SELECT duration_ms FROM spans WHERE {where} AND {key} = :k AND duration_ms IS NOT NULL "
         "ORDER BY duration_ms LIMIT 2 OFFSET :o"
@@ -257,6 +273,24 @@ def _walked(
             pct.append(_interpolate(nv, {lo + i: v for i, v in enumerate(values)}, p))
         out.append((k, (count, errors, tin, tout, cost, pct[0], pct[1])))
     return out
+
+
+def _ranked(
+    conn: Connection, sql: str, params: dict[str, Any], counts: dict[Any, int]
+) -> dict[Any, dict[int, float]]:
+    """From ``(group, value)`` rows in value order within each group: per group of ``counts`` (its number of
+    values), the values at the ranks around each percentile's position. Read through sqlite3's own cursor
+    (named parameters as written): every row of the range passes here, a third of a SQLAlchemy result."""
+    wanted = {k: {i for p in _P for i in (int(p * (n - 1)), int(p * (n - 1)) + 1)} for k, n in counts.items()}
+    marks: dict[Any, dict[int, float]] = {k: {} for k in counts}
+    rank: dict[Any, int] = {}
+    driver: Any = conn.connection.driver_connection
+    for k, v in driver.execute(sql, params):
+        r = rank.get(k, 0)
+        if k in wanted and r in wanted[k]:
+            marks[k][r] = v
+        rank[k] = r + 1
+    return marks
 
 
 def _top(conn: Connection, where: str, params: dict[str, Any], column: str) -> list[dict[str, Any]]:
@@ -279,7 +313,7 @@ def _services(conn: Connection, where: str, params: dict[str, Any]) -> list[str]
 
 def insights(reader: Engine, pg: bool, f: InsightFilters, bucket_us: int) -> dict[str, Any]:
     """Everything the insights page shows for one range and filters (docs/api.md, ``/api/insights``)."""
-    where, params = _where(f)
+    where, params = _where(f, pg)
     with reader.connect() as conn:
         totals, series = _series(conn, pg, f, bucket_us, where, params)
         return {

@@ -83,11 +83,11 @@ spans = Table(
     # insights: a breakdown reads only the spans of its kind (or with a model), and walks a group's spans in
     # duration order for its percentiles; the columns its filters and sums read are in the index too, so no
     # table row is read (store/_insights.py)
-    Index("ix_spans_kind_value", "kind", "name", "duration_ms", "start_us", "status", "service"),
+    Index("ix_spans_kind_value", "kind", "name", "duration_ms", "start_us", "status", "service", "trace_id"),
     Index(
         "ix_spans_model_value",
         *("model", "duration_ms", "start_us", "status", "input_tokens", "output_tokens", "cost_usd"),
-        "service",
+        *("service", "trace_id"),
     ),
 )
 

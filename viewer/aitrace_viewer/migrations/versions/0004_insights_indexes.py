@@ -15,8 +15,9 @@ down_revision = "0002"  # (merged after 0003, the lead points this at "0003")
 branch_labels = None
 depends_on = None
 
-_KIND = ["kind", "name", "duration_ms", "start_us", "status", "service"]
+_KIND = ["kind", "name", "duration_ms", "start_us", "status", "service", "trace_id"]
 _MODEL = ["model", "duration_ms", "start_us", "status", "input_tokens", "output_tokens", "cost_usd", "service"]
+_MODEL += ["trace_id"]  # (the model filter: the traces that called a model, read from the index alone)
 _TRACES = ["duration_ms", "start_us", "status", "service"]
 
 
