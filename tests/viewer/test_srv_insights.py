@@ -90,6 +90,11 @@ def test_filters_by_service_and_by_model(loaded: Any) -> None:
     claude = _get(loaded, "/api/insights", since=SINCE, until=UNTIL, model="claude-sonnet-4-5")
     assert claude["totals"]["count"] == 1
     assert [r["key"] for r in claude["by_model"]] == ["claude-sonnet-4-5"]
+    assert (claude["by_model"][0]["p50_ms"], claude["by_model"][0]["p95_ms"]) == (90, 90)
+    gpt = _get(loaded, "/api/insights", since=SINCE, until=UNTIL, model="gpt-4o")
+    agent = _row(gpt["by_node"], "agent")  # A, B, D: 40, 60, 100
+    assert (agent["count"], agent["p50_ms"]) == (3, 60)
+    assert agent["p95_ms"] == pytest.approx(96)  # 60 + 0.9 × 40
     assert [t["trace_id"] for t in claude["slowest"]] == [trace_id("C")]
 
 
