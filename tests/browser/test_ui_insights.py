@@ -152,16 +152,17 @@ def test_insights_filters_and_presets_go_in_the_address(server: UiServer, look_p
     assert "service=bank" in page.url
     assert _kpi(page, "error_rate") == "100.0%"
     page.select_option("select[name=range]", "1h")
-    page.fill("input[name=service]", "")
+    page.fill("input[name=service]", "shop")
     page.click("#insights-filters button[type=submit]")
-    page.wait_for_url(re.compile(r"\?range=1h$"))
+    page.wait_for_url(re.compile(r"\?range=1h&service=shop$"))
     page.wait_for_selector("body[data-insights-ready='0']")  # the planted day is past
     assert page.locator("input[name=since]").is_hidden()
     page.select_option("select[name=range]", "custom")
     page.fill("input[name=since]", "2026-11-20T00:00")
-    page.fill("input[name=until]", "2026-11-27T00:00")
+    page.fill("input[name=until]", "2026-11-24T23:00")
+    page.fill("input[name=service]", "")
     page.click("#insights-filters button[type=submit]")
-    page.wait_for_selector("body[data-insights-ready='6']")  # a week around the planted day: every trace
+    page.wait_for_selector("body[data-insights-ready='6']")  # the days up to the planted one: all six
     assert "since=2026-11-20T00%3A00%3A00Z" in page.url
     assert page.locator('[data-chart="runs"] h2').inner_text() == "Runs and errors per day (UTC)"
 
