@@ -44,6 +44,7 @@ LANGCHAIN_KEYS = (
     "langchain_log_tokens",
     "langchain_sample_ratio",
     "langchain_dedup_messages",
+    "langchain_prices_file",
 )
 #: Config file keys (and ``AITRACE_<KEY>``) that the server's settings read.
 VIEWER_KEYS = (

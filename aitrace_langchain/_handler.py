@@ -20,7 +20,8 @@ from ._events import (
 from ._graph import chain_kind_and_name, graph_fields
 from ._guard import MISSING, Guard, guarded, put, value_or_missing
 from ._llm import llm_end_fields, llm_span_name, llm_start_fields
-from ._prices import PRICES, Price, cost_fields
+from ._price_file import price_table
+from ._prices import Price, cost_fields
 from ._privacy import DEFAULT_PATTERNS, DEFAULT_SECRET_KEYS, Redactor
 from ._settings import handler_settings
 from ._shaper import Shaper
@@ -62,7 +63,8 @@ class AITraceHandler(_Base):
     ``sample_ratio`` (``AITRACE_LANGCHAIN_SAMPLE_RATIO``)
         keep this fraction of traces, decided once per root run.
     ``prices``
-        the price table for cost estimates (default :data:`aitrace_langchain.PRICES`).
+        the price table for cost estimates (default :data:`aitrace_langchain.PRICES`, with the models of the
+        ``AITRACE_LANGCHAIN_PRICES_FILE`` file added, docs/prices.md).
     ``max_documents``
         retrieved documents kept per retriever run.
     ``dedup_messages`` (``AITRACE_LANGCHAIN_DEDUP_MESSAGES``, default on)
@@ -101,7 +103,7 @@ class AITraceHandler(_Base):
         )
         self.hide_inputs, self.hide_outputs = opts.langchain_hide_inputs, opts.langchain_hide_outputs
         self.log_tokens = opts.langchain_log_tokens
-        self.prices = PRICES if prices is None else prices
+        self.prices = price_table(opts.langchain_prices_file) if prices is None else prices
         self.max_documents = max_documents
         #: Counts failures inside the handler and warns about them once a minute.
         self.guard = Guard()

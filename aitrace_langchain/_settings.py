@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -39,6 +40,9 @@ class HandlerSettings(LayeredSettings):
     """Fraction of traces kept, decided once per root run (``AITRACE_LANGCHAIN_SAMPLE_RATIO``)."""
     langchain_dedup_messages: bool = True
     """Write each chat message once per trace, then refer to it (``AITRACE_LANGCHAIN_DEDUP_MESSAGES``)."""
+    langchain_prices_file: Path | None = None
+    """A TOML or JSON file of model prices that adds to or overrides the built-in table, docs/prices.md
+    (``AITRACE_LANGCHAIN_PRICES_FILE``)."""
 
 
 _ENV_NAMES = ("AITRACE_CONFIG", *(f"AITRACE_{key.upper()}" for key in HandlerSettings.model_fields))

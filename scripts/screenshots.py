@@ -1,4 +1,5 @@
-"""Make the README's screenshots from the demo data: the trace list, an agent's trace, two runs compared.
+"""Make the README's screenshots from the demo data: the trace list, an agent's trace, two runs compared,
+insights.
 
     python scripts/screenshots.py [--out docs/screenshots]
 
@@ -74,6 +75,9 @@ def main() -> None:
             page.goto(f"{server.url}/compare?a={before[0]['trace_id']}&b={after[0]['trace_id']}")
             page.wait_for_selector(".cmp-row.selected")
             page.screenshot(path=str(out / f"compare{suffix}.png"))
+            page.goto(server.url + "/insights?range=24h")
+            page.wait_for_selector("body[data-insights-ready]")
+            page.screenshot(path=str(out / f"insights{suffix}.png"))
             context.close()
         browser.close()
     for p in sorted(out.glob("*.png")):

@@ -70,6 +70,16 @@ async def compare_page(state: State, a: str | None = None, b: str | None = None)
     ids = {k: v for k, v in (("a", a), ("b", b)) if v is not None and is_trace_id(v)}
     context = _ctx(state, a=ids.get("a", ""), b=ids.get("b", ""))
     return Template(template_name="compare.html", context=context, headers=_NO_STORE)
+@get("/threads", include_in_schema=False, name="page-threads")
+async def threads_page(state: State) -> Template:
+    """The threads index: every thread id, most recently active first."""
+    return Template(template_name="threads.html", context=_ctx(state), headers=_NO_STORE)
+
+
+@get("/insights", include_in_schema=False, name="page-insights")
+async def insights_page(state: State) -> Template:
+    """Totals, charts over time and breakdowns over a chosen range (``/api/insights``)."""
+    return Template(template_name="insights.html", context=_ctx(state), headers=_NO_STORE)
 
 
 @get("/view", include_in_schema=False, name="page-view")
@@ -96,6 +106,8 @@ route_handlers: list[Any] = [
     trace_page,
     thread_page,
     compare_page,
+    threads_page,
+    insights_page,
     view_page,
     user_lens,
     create_static_files_router(path="/static", directories=[STATIC_DIR], name="static"),

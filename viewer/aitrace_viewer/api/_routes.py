@@ -27,6 +27,7 @@ from .. import __version__
 from ..store import IngestResult, Store, TraceFilters, parse_ts
 from ._compare import compare_traces
 from ._find import find_in_trace
+from ._insights import insight_handlers
 from ._parse import BodyReader, IngestError, parse_batch
 
 __all__ = ["api_router", "notify_changed"]
@@ -433,6 +434,7 @@ api_router = Router(
         health,
         stream,
         compare_traces,
+        *insight_handlers,
     ],
     tags=["api"],
 )

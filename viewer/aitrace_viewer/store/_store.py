@@ -14,12 +14,14 @@ from ._find import find_spans
 from ._ingest import IngestResult
 from ._ingest_pg import ingest_pg
 from ._ingest_sqlite import ingest_sqlite
+from ._insights import InsightFilters, insights
 from ._matches import trace_matches
 from ._prune import delete_traces, expired_trace_ids, forget_batches
 from ._search import search
+from ._threads import list_threads
 from ._traces import TraceFilters, changes_since, list_traces
 
-__all__ = ["IngestResult", "Store", "TraceFilters"]
+__all__ = ["IngestResult", "InsightFilters", "Store", "TraceFilters"]
 
 
 class Store:
@@ -178,3 +180,13 @@ class Store:
     def latest_update(self) -> int:
         with self.reader.connect() as conn:
             return int(conn.exec_driver_sql("SELECT COALESCE(MAX(updated_us), 0) FROM traces").scalar_one())
+
+    def insights(self, filters: InsightFilters, bucket_us: int) -> dict[str, Any]:
+        """Totals, a series per ``bucket_us`` and breakdowns for the insights page (store/_insights.py)."""
+        return insights(self.reader, self.pg, filters, bucket_us)
+
+    def list_threads(
+        self, limit: int = 50, cursor: str | None = None, service: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of threads, most recently active first, and the next page's cursor (None on the last)."""
+        return list_threads(self.reader, limit, cursor, service)

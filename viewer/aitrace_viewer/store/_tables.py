@@ -94,6 +94,15 @@ spans = Table(
     Column("tags", Text),
     Column("metadata", Text),
     Index("ix_spans_name", "name", "trace_id"),
+    # insights: a breakdown reads only the spans of its kind (or with a model), and walks a group's spans in
+    # duration order for its percentiles; the columns its filters and sums read are in the index too, so no
+    # table row is read (store/_insights.py)
+    Index("ix_spans_kind_value", "kind", "name", "duration_ms", "start_us", "status", "service", "trace_id"),
+    Index(
+        "ix_spans_model_value",
+        *("model", "duration_ms", "start_us", "status", "input_tokens", "output_tokens", "cost_usd"),
+        *("service", "trace_id"),
+    ),
 )
 
 traces = Table(
@@ -140,6 +149,8 @@ traces = Table(
     # the tag and metadata filters read only the traces that have some, newest first
     Index("ix_traces_tagged", "start_us", "trace_id", **_where("tags IS NOT NULL")),
     Index("ix_traces_with_metadata", "start_us", "trace_id", **_where("metadata IS NOT NULL")),
+    # insights: latency percentiles walk the traces in duration order, filtered in the index
+    Index("ix_traces_value", "duration_ms", "start_us", "status", "service"),
 )
 
 batches = Table(

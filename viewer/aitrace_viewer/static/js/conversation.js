@@ -13,14 +13,26 @@ function outputText(v) {
   try { return JSON.stringify(v); } catch { return String(v); }
 }
 
-/** [{role, text, toolCalls, toolCallId, spanId}] for one trace tree. */
+/** What a run resumed an interrupted graph with: the `resume` of a LangGraph `Command` given as the root's
+ * input (recorded as `{"command": {"resume": …}}`); undefined for any other run. */
+export function resumeValue(root) {
+  const command = root ? field(field(root.attrs, "input"), "command") : undefined;
+  return field(command, "resume");
+}
+
+/** [{role, text, toolCalls, toolCallId, spanId}] for one trace tree. A resumed turn starts with what it was
+ * resumed with (a user message named "resumed with"). */
 export function turnMessages(tree) {
   const llms = tree.order.filter((s) => LLM.has(s.kind) || field(s.attrs, "gen_ai.output.messages") !== undefined);
   const out = [];
+  const resume = resumeValue(tree.roots[0]);
+  if (resume !== undefined) {
+    out.push({ role: "user", name: "resumed with", text: outputText(resume), toolCalls: [], toolCallId: null, spanId: tree.roots[0].id });
+  }
   if (!llms.length) {
     const root = tree.roots[0];
     if (!root) return out;
-    const input = field(root.attrs, "input");
+    const input = resume === undefined ? field(root.attrs, "input") : undefined;
     const output = field(root.attrs, "output");
     if (input !== undefined) out.push({ role: "user", text: outputText(input), toolCalls: [], toolCallId: null, spanId: root.id });
     if (output !== undefined) out.push({ role: "assistant", text: outputText(output), toolCalls: [], toolCallId: null, spanId: root.id });

@@ -10,6 +10,7 @@ import { turnMessages } from "./conversation.js";
 import { longText } from "./jsontree.js";
 import { compareHeader, mountCompareView } from "./compareview.js";
 import { compareRuns } from "./comparerun.js";
+import { insightsPage, threadsPage } from "./insightsview.js";
 
 function setStatus(text, cls = "") {
   const el = $(SEL.status);
@@ -341,4 +342,6 @@ export function start() {
   else if (page === "thread") threadPage();
   else if (page === "compare") comparePage();
   else if (page === "view") fileViewer();
+  else if (page === "insights") insightsPage({ $, getJson, setStatus });
+  else if (page === "threads") threadsPage({ $, getJson, setStatus });
 }
