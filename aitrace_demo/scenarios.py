@@ -41,8 +41,18 @@ from ._graphs import (
 __all__ = ["SCENARIOS", "Scenario", "run_all", "run_example", "run_scenario"]
 
 
-def _config(handler: AITraceHandler | None, **configurable: Any) -> dict[str, Any]:
+def _config(
+    handler: AITraceHandler | None,
+    *,
+    tags: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    **configurable: Any,
+) -> dict[str, Any]:
     config: dict[str, Any] = {"callbacks": [handler or AITraceHandler()]}
+    if tags:
+        config["tags"] = tags
+    if metadata:
+        config["metadata"] = metadata
     if configurable:
         config["configurable"] = configurable
     return config
@@ -119,7 +129,8 @@ def run_chatbot(handler: AITraceHandler | None = None) -> list[str]:
     ids = []
     for text in ("Hi, I'm Ada.", "What did I just tell you?"):
         with span("demo: chatbot", kind="function") as request:
-            graph.invoke({"messages": [HumanMessage(text)]}, _config(handler, thread_id=thread))
+            config = _config(handler, tags=["chat"], metadata={"user_id": "ada"}, thread_id=thread)
+            graph.invoke({"messages": [HumanMessage(text)]}, config)
         ids.append(request.trace_id)
     return ids
 
