@@ -100,6 +100,10 @@ def test_a_different_route_side_by_side(page: Any, seeded: Seeded, scheme: str, 
     only_a = page.locator(".cmp-row.st-only_a").first
     assert only_a.locator(".cmp-b.cmp-gap").count() == 1
     assert only_a.locator(".cmp-a .name").inner_text() == "weather_agent"
+    # a tool's row says the tool, as the trace page does (the convention's full name stays in the title)
+    names = page.eval_on_selector_all(".cmp-row.st-only_a .cmp-a .name", "els => els.map(e => e.textContent)")
+    assert "get_weather" in names
+    assert not [n for n in names if n.startswith("execute_tool")]
     # the colours differ by status and are not the page background, in light and in dark
     colours = page.evaluate(
         """() => Object.fromEntries(["st-changed", "st-only_a", "st-only_b"].map((s) => {

@@ -1,6 +1,7 @@
 // The compare view: two runs side by side, one aligned row per pair (GET /api/compare, docs/api.md), rows
 // virtualised like the trace tree, the selected pair's differences in the detail panel. Text only, never HTML.
 import { h, clear, fmtDuration, fmtInt, fmtCost } from "./dom.js";
+import { displayName } from "./tree.js";
 
 export const CMP_ROW_HEIGHT = 28;
 const OVERSCAN = 12;
@@ -58,7 +59,7 @@ function sideCell(info, depth, key) {
   const kind = String(info.kind || "span").replace(/[^a-z_]/gi, "");
   const cell = h("div", { class: `cmp-side cmp-${key}${info.status === "error" ? " status-error" : ""}` },
     h("span", { class: `kind kind-${kind}` }, kind),
-    h("span", { class: "name" }, String(info.name ?? "?")),
+    h("span", { class: "name", title: String(info.name ?? "") }, displayName({ name: info.name ?? "?", kind })),
     h("span", { class: "dur" }, info.status === "running" ? "running" : fmtDuration(info.duration_ms)));
   cell.style.paddingLeft = `${6 + Math.min(depth, 40) * 14}px`;
   return cell;
