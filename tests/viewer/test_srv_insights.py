@@ -95,6 +95,11 @@ def test_filters_by_service_and_by_model(loaded: Any) -> None:
     agent = _row(gpt["by_node"], "agent")  # A, B, D: 40, 60, 100
     assert (agent["count"], agent["p50_ms"]) == (3, 60)
     assert agent["p95_ms"] == pytest.approx(96)  # 60 + 0.9 × 40
+    tool = _row(gpt["by_tool"], "get_weather")  # A ok 10 ms, B error 15 ms
+    assert (tool["count"], tool["errors"], tool["p50_ms"]) == (2, 1, 12.5)
+    model = _row(gpt["by_model"], "gpt-4o")  # A, B, D: tokens 10+20+40 in, 5+10+20 out, $0.07
+    assert (model["count"], model["input_tokens"], model["output_tokens"]) == (3, 70, 35)
+    assert model["cost_usd"] == pytest.approx(0.07)
     assert [t["trace_id"] for t in claude["slowest"]] == [trace_id("C")]
 
 

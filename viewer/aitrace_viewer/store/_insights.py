@@ -238,6 +238,10 @@ def _walked(
     two values gives what ``percentile_cont`` gives. (A window over every span of the range, as for traces,
     costs a sort of all of them: ten times the GROUP BY at a million records.) The same indexes hold what
     the GROUP BY reads (status, service, and for models tokens and cost): no table rows are read either."""
+    if one_walk:
+        # a filter by model is a subquery every statement checks each span against: one walk of the range in
+        # index order (key, duration) gives the sums and the ranks together, instead of a GROUP BY and a walk
+        return _one_walk(conn, key, where, params, money)
     sums = "sum(input_tokens), sum(output_tokens), sum(cost_usd)" if money else "NULL, NULL, NULL"
     rows = conn.execute(
         text(
@@ -247,19 +251,6 @@ def _walked(
         ),
         params,
     ).all()
-    if one_walk:
-        # a filter by model is a subquery SQLite builds again for every statement: walk every group of the
-        # range once instead, in index order (key, duration), counting ranks per group
-        index = "ix_spans_model_value" if key == "model" else "ix_spans_kind_value"
-        sql = (
-            f"SELECT {key}, duration_ms FROM spans INDEXED BY {index} WHERE {where} "
-            f"AND duration_ms IS NOT NULL ORDER BY {key}, duration_ms"
-        )
-        marks = _ranked(conn, sql, params, {r[0]: int(r[6]) for r in rows})
-        return [
-            (r[0], (*r[1:6], *(_interpolate(int(r[6]), marks[r[0]], p) for p in _P)))
-            for r in rows
-        ]
     walk = text(
         f"SELECT duration_ms FROM spans WHERE {where} AND {key} = :k AND duration_ms IS NOT NULL "
         "ORDER BY duration_ms LIMIT 2 OFFSET :o"
@@ -275,22 +266,41 @@ def _walked(
     return out
 
 
-def _ranked(
-    conn: Connection, sql: str, params: dict[str, Any], counts: dict[Any, int]
-) -> dict[Any, dict[int, float]]:
-    """From ``(group, value)`` rows in value order within each group: per group of ``counts`` (its number of
-    values), the values at the ranks around each percentile's position. Read through sqlite3's own cursor
-    (named parameters as written): every row of the range passes here, a third of a SQLAlchemy result."""
-    wanted = {k: {i for p in _P for i in (int(p * (n - 1)), int(p * (n - 1)) + 1)} for k, n in counts.items()}
-    marks: dict[Any, dict[int, float]] = {k: {} for k in counts}
-    rank: dict[Any, int] = {}
+def _one_walk(
+    conn: Connection, key: str, where: str, params: dict[str, Any], money: bool
+) -> list[tuple[Any, Figures]]:
+    """SQLite, spans, in one pass: every span of the range in (key, duration) order from the covering index
+    (NULL durations first, as SQLite orders them), summed per key in Python — count, errors, tokens and cost
+    (NULL when no span has any, as SQL's sum) — with each key's durations, already in order, for its
+    percentiles; the ``BREAKDOWN_ROWS`` most frequent keys, ties by key, as the GROUP BY would give them.
+    Read through sqlite3's own cursor (named parameters as written): a third of a SQLAlchemy result."""
+    index = "ix_spans_model_value" if key == "model" else "ix_spans_kind_value"
+    money_columns = "input_tokens, output_tokens, cost_usd" if money else "NULL, NULL, NULL"
+    sql = (
+        f"SELECT {key}, duration_ms, status = 'error', {money_columns} FROM spans INDEXED BY {index} "
+        f"WHERE {where} ORDER BY {key}, duration_ms"
+    )
+    groups: dict[Any, list[Any]] = {}  # key → [count, errors, tin, tout, cost, durations]
     driver: Any = conn.connection.driver_connection
-    for k, v in driver.execute(sql, params):
-        r = rank.get(k, 0)
-        if k in wanted and r in wanted[k]:
-            marks[k][r] = v
-        rank[k] = r + 1
-    return marks
+    for k, duration, is_error, *money_values in driver.execute(sql, params):
+        group = groups.get(k)
+        if group is None:
+            group = groups[k] = [0, 0, None, None, None, []]
+        group[0] += 1
+        group[1] += 1 if is_error else 0
+        for i, value in enumerate(money_values, start=2):
+            if value is not None:
+                group[i] = value if group[i] is None else group[i] + value
+        if duration is not None:
+            group[5].append(duration)
+    top = sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))[:BREAKDOWN_ROWS]
+    out: list[tuple[Any, Figures]] = []
+    for k, (count, errors, tin, tout, cost, durations) in top:
+        n = len(durations)
+        ranks = {i for p in _P for i in (int(p * (n - 1)), int(p * (n - 1)) + 1) if 0 <= i < n}
+        anchors = {i: durations[i] for i in ranks}
+        out.append((k, (count, errors, tin, tout, cost, *(_interpolate(n, anchors, p) for p in _P))))
+    return out
 
 
 def _top(conn: Connection, where: str, params: dict[str, Any], column: str) -> list[dict[str, Any]]:
