@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..cli import _batches
+from ..cli import checked_batches
 from ..store import Store
 from ._tools import BadArgument, TraceTools
 
@@ -124,19 +124,11 @@ def build_server(store: Store) -> Any:
 @contextlib.contextmanager
 def file_store(path: Path, max_record_bytes: int) -> Iterator[Store]:
     """A throwaway SQLite store holding the records of a .jsonl file (validated like ``aitrace import``)."""
-    from ..api import IngestError, parse_batch
-
     with tempfile.TemporaryDirectory(prefix="aitrace-mcp-") as folder:
         store = Store(f"sqlite:///{Path(folder) / 'file.db'}")
         try:
             count = 0
-            for _done, body, numbers in _batches(path):
-                try:
-                    records, raws = parse_batch(body, max_record_bytes)
-                except IngestError as exc:
-                    line = numbers[exc.index] if exc.index is not None else numbers[0]
-                    message = exc.message.split(": ", 1)[-1] if exc.index is not None else exc.message
-                    raise click.ClickException(f"{path}:{line}: {message}") from None
+            for _done, _body, records, raws in checked_batches(path, max_record_bytes):
                 count += store.ingest(records, raws).ingested
             if not count:
                 raise click.ClickException(f"{path} holds no records")
