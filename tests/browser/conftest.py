@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -86,10 +87,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         server.stop()
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh page at 1280×860 that fails the test on any uncaught script error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+@contextlib.contextmanager
+def checked_page(browser: Any, width: int = 1280, height: int = 860, **context_options: Any) -> Iterator[Any]:
+    """A fresh page (``context_options`` as Playwright's ``new_context`` takes them: ``color_scheme``,
+    ``timezone_id``…) that watches for Content-Security-Policy violations and fails the test on any
+    uncaught script error."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
     context.add_init_script(CSP_WATCH)
     pg = context.new_page()
     errors: list[str] = []
@@ -100,3 +103,10 @@ def page(browser: Any) -> Iterator[Any]:
         assert errors == [], f"script errors on the page: {errors}"
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page at 1280×860 that fails the test on any uncaught script error."""
+    with checked_page(browser) as pg:
+        yield pg

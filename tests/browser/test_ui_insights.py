@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from conftest import checked_page
 from insights_data import SINCE, UNTIL, planted, trace_id
 from langchain_core.messages import AnyMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -79,18 +80,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
 def look_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A page in the scheme and width of the test's ``look`` parameter, in UTC, failing on script errors."""
     scheme, width = request.param
-    viewport = {"width": width, "height": 900}
-    context = browser.new_context(viewport=viewport, color_scheme=scheme, timezone_id="UTC")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.set_default_timeout(15_000)
-    pg.look = (scheme, width)
-    try:
+    with checked_page(browser, width, 900, color_scheme=scheme, timezone_id="UTC") as pg:
+        pg.look = (scheme, width)
         yield pg
-        assert errors == [], f"script errors on the page: {errors}"
-    finally:
-        context.close()
 
 
 def _no_sideways_scroll(page: Any) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import checked_page
 from playwright.sync_api import expect
 from ui_server import UiServer
 
@@ -68,16 +69,8 @@ def listed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Listed]:
 @pytest.fixture(params=[("light", 1280), ("dark", 900)], ids=["light-1280", "dark-900"])
 def view(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
     scheme, width = request.param
-    context = browser.new_context(viewport={"width": width, "height": 860}, color_scheme=scheme)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.set_default_timeout(15_000)
-    try:
+    with checked_page(browser, width, color_scheme=scheme) as pg:
         yield pg
-        assert errors == [], f"script errors on the page: {errors}"
-    finally:
-        context.close()
 
 
 def open_list(page: Any, url: str) -> None:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 import ui_records
 from aitrace_viewer.export_html import write_html
-from conftest import CSP_WATCH
+from conftest import checked_page
 from playwright.sync_api import expect
 from ui_records import BIG_TRACE
 
@@ -24,17 +24,8 @@ LOOKS = [("light", 1280), ("dark", 1280), ("light", 900), ("dark", 900)]
 def looks(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
     """A page in each colour scheme at 1280 and 900 px wide, failing on any script error."""
     scheme, width = request.param
-    context = browser.new_context(viewport={"width": width, "height": 860}, color_scheme=scheme)
-    context.add_init_script(CSP_WATCH)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.set_default_timeout(15_000)
-    try:
+    with checked_page(browser, width, color_scheme=scheme) as pg:
         yield pg
-        assert errors == [], f"script errors on the page: {errors}"
-    finally:
-        context.close()
 
 
 def opened(page: Any, url: str) -> None:

@@ -172,3 +172,28 @@ export function ticking(startMs, cls = "", atLeast = 0) {
   ensureTimer();
   return el;
 }
+
+/** Show ``text`` in the page's status line (hidden when empty); ``cls`` e.g. "error". */
+export function setStatus(text, cls = "") {
+  const el = $(SEL.status);
+  if (!el) return;
+  el.textContent = text;
+  el.className = `page-status ${cls}`.trim();
+  el.hidden = !text;
+}
+
+/** GET (or ``init``) a JSON document of the API; a failure throws with the server's ``error`` or ``detail``.
+ * No custom headers by default: the trace page preloads its data request, and fetch() must match it. */
+export async function getJson(url, init = {}) {
+  const res = await fetch(url, { credentials: "same-origin", ...init });
+  if (!res.ok) {
+    let why = `${res.status} ${res.statusText}`;
+    try {
+      const body = await res.json();
+      if (body && typeof body.error === "string") why = body.error;
+      else if (body && typeof body.detail === "string") why = body.detail;
+    } catch { /* not JSON */ }
+    throw new Error(why);
+  }
+  return res.json();
+}

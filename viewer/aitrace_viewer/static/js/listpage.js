@@ -1,5 +1,5 @@
 // The served trace list: filters and sort in the URL, pages by cursor, live rows, selection → delete or compare.
-import { SEL, $, h, clear } from "./dom.js";
+import { SEL, $, h, clear, setStatus, getJson } from "./dom.js";
 import { traceHeadRow, traceRow, TRACE_ID_RE } from "./listview.js";
 
 /** Every filter the URL and the form carry (`tag` and `meta` may repeat); sort and order are not filters. */
@@ -19,23 +19,7 @@ const LIST = {
   compareSelected: "#compare-selected",
 };
 
-function setStatus(text, cls = "") {
-  const el = $(SEL.status);
-  if (!el) return;
-  el.textContent = text;
-  el.className = `page-status ${cls}`.trim();
-  el.hidden = !text;
-}
 
-async function getJson(url, init = {}) {
-  const res = await fetch(url, { credentials: "same-origin", ...init });
-  if (!res.ok) {
-    let why = `${res.status} ${res.statusText}`;
-    try { const body = await res.json(); if (body && typeof body.error === "string") why = body.error; else if (body && typeof body.detail === "string") why = body.detail; } catch { /* not JSON */ }
-    throw new Error(why);
-  }
-  return res.json();
-}
 
 /** The filters and view (sort, order) of a query string, only the keys we know. */
 export function listParams(search) {

@@ -1,5 +1,5 @@
 // Page controllers: the served list, trace and thread pages, and the no-server viewer.
-import { SEL, $, h, clear, fmtDuration, fmtInt, fmtTime } from "./dom.js";
+import { SEL, $, h, clear, fmtDuration, fmtInt, fmtTime, setStatus, getJson } from "./dom.js";
 import { buildTree, groupByTrace, parseJsonl, summarize } from "./tree.js";
 import { treeFromSpans } from "./spantree.js";
 import { registerBuiltinLenses, registerLens } from "./lenses.js";
@@ -12,24 +12,7 @@ import { compareHeader, mountCompareView } from "./compareview.js";
 import { compareRuns } from "./comparerun.js";
 import { insightsPage, threadsPage } from "./insightsview.js";
 
-function setStatus(text, cls = "") {
-  const el = $(SEL.status);
-  if (!el) return;
-  el.textContent = text;
-  el.className = `page-status ${cls}`.trim();
-  el.hidden = !text;
-}
 
-async function getJson(url) {
-  // No custom headers: the trace page preloads its data request, and fetch() must match it to reuse it.
-  const res = await fetch(url, { credentials: "same-origin" });
-  if (!res.ok) {
-    let why = `${res.status} ${res.statusText}`;
-    try { const body = await res.json(); if (body && typeof body.error === "string") why = body.error; } catch { /* not JSON */ }
-    throw new Error(why);
-  }
-  return res.json();
-}
 
 const threadHref = (id) => `/threads/${encodeURIComponent(id)}`;
 
