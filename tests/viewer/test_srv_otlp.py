@@ -367,3 +367,41 @@ def test_the_token_guards_otlp_too(server_factory: Any, tmp_path: Any) -> None:
     provider.shutdown()
     answer = httpx.get(server.url + f"/api/traces/{trace_id}", headers={"Authorization": "Bearer s3cret"})
     assert answer.status_code == 200
+
+
+def test_a_busy_database_answers_503_retry_after_on_both_ingest_paths(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: `/api/ingest` and `/v1/traces` both
+    say "busy, retry" with Retry-After (the sender keeps the batch and tries again), never a 500, and store
+    nothing; once the lock is gone the same bodies go in."""
+    import sqlite3
+
+    from aitrace_viewer.app import create_app
+    from aitrace_viewer.settings import ViewerSettings
+    from aitrace_viewer.store import _engine
+    from conftest import BASE_URL, ingest, rec
+    from litestar.testing import TestClient
+
+    monkeypatch.setattr(_engine, "BUSY_TIMEOUT_MS", 200)
+    db = tmp_path / "logs.db"
+    job = {"span_name": "job", "span_kind": "function"}
+    records = [
+        rec("span_start", "b" * 16, "00.000100", **job),
+        rec("span_end", "b" * 16, "00.000200", **job, status="ok", duration_ms=0.1),
+    ]
+    body = _json_body(_json_span("aaaaaaaaaaaaaaa9", "query"))
+    with TestClient(create_app(ViewerSettings(db=f"sqlite:///{db}")), base_url=BASE_URL) as client:
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            for res in (ingest(client, records), client.post("/v1/traces", json=body)):
+                assert res.status_code == 503, res.text
+                assert res.headers["retry-after"] == "1"
+                assert "busy" in res.json()["error"]
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert ingest(client, records).status_code == 200
+        assert client.post("/v1/traces", json=body).status_code == 200
+        assert client.get("/api/traces").json()["traces"]  # stored once the lock was gone

@@ -36,7 +36,7 @@ from aitrace_core import otel_log_record as log_record
 from aitrace_core import otel_span_records as span_records
 
 from ._parse import BodyReader, IngestError, quick_validator, validator
-from ._routes import notify_changed
+from ._routes import busy_answer, notify_changed
 
 __all__ = ["decode_logs", "decode_traces", "otlp_router", "spans_to_records"]
 
@@ -340,13 +340,10 @@ async def _receive(
     except IngestError as exc:
         return _refusal(exc)
     except (OperationalError, DBAPIError) as exc:
-        if isinstance(exc, OperationalError) or getattr(exc.orig, "sqlstate", "") in ("40001", "40P01"):
-            return Response(
-                {"error": "database busy, retry", "detail": None},
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
-        raise
+        busy = busy_answer(exc)
+        if busy is None:
+            raise
+        return busy
     if batch.records:
         notify_changed(state)
     return _answer(respond(batch), content_type)

@@ -64,6 +64,16 @@ def _json(text: str, status: int = 200) -> Response[bytes]:
     return Response(text.encode(), media_type="application/json", status_code=status)
 
 
+def busy_answer(exc: DBAPIError) -> Response[Any] | None:
+    """503 with ``Retry-After`` when the database is busy (SQLite's lock, PostgreSQL's serialization failure
+    or deadlock: the sender retries the same batch), else None (the error is not the sender's to retry)."""
+    if isinstance(exc, OperationalError) or getattr(exc.orig, "sqlstate", "") in ("40001", "40P01"):
+        return Response(
+            {"error": "database busy, retry", "detail": None}, status_code=503, headers={"Retry-After": "1"}
+        )
+    return None
+
+
 def notify_changed(state: State) -> None:
     """Wake the event streams (called after each committed write)."""
     event: asyncio.Event | None = state.get("changed")
@@ -102,13 +112,10 @@ async def ingest(request: Request[Any, Any, Any], state: State) -> Response[Any]
             content["index"] = exc.index
         return Response(content, status_code=exc.status)
     except (OperationalError, DBAPIError) as exc:
-        if isinstance(exc, OperationalError) or getattr(exc.orig, "sqlstate", "") in ("40001", "40P01"):
-            return Response(
-                {"error": "database busy, retry", "detail": None},
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
-        raise
+        busy = busy_answer(exc)
+        if busy is None:
+            raise
+        return busy
     if result.duplicate:
         return Response({"ingested": count, "duplicate": True})
     notify_changed(state)
