@@ -25,12 +25,7 @@ _otlp_shipper: Shipper | None = None
 def _make_shipper(settings: CoreSettings) -> Shipper:
     return Shipper(
         settings.target,  # None: the default file, which the first write names on stderr
-        service_name=settings.service_name,
-        batch_size=settings.batch_size,
-        flush_interval=settings.flush_interval,
-        max_queue=settings.queue_size,
-        max_queue_bytes=settings.queue_max_bytes,
-        exit_timeout=settings.exit_timeout,
+        **settings.queue_options(),
         request_timeout=settings.request_timeout,
         token=settings.token,
         use_gzip=settings.gzip,

@@ -161,6 +161,17 @@ class CoreSettings(LayeredSettings):
     def _lower_level(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
+    def queue_options(self) -> dict[str, Any]:
+        """What every shipper made from these settings shares (the aitrace target's, the OTLP export's)."""
+        return {
+            "service_name": self.service_name,
+            "batch_size": self.batch_size,
+            "flush_interval": self.flush_interval,
+            "max_queue": self.queue_size,
+            "max_queue_bytes": self.queue_max_bytes,
+            "exit_timeout": self.exit_timeout,
+        }
+
 
 S = TypeVar("S", bound=BaseSettings)
 

@@ -53,15 +53,7 @@ def make_otlp_shipper(settings: CoreSettings) -> Shipper | None:
             use_gzip=settings.gzip,
         )
 
-    return Shipper(
-        target,
-        service_name=settings.service_name,
-        batch_size=settings.batch_size,
-        flush_interval=settings.flush_interval,
-        max_queue=settings.queue_size,
-        max_queue_bytes=settings.queue_max_bytes,
-        exit_timeout=settings.exit_timeout,
-    )
+    return Shipper(target, **settings.queue_options())
 
 
 class Tee:

@@ -172,13 +172,13 @@ class _LocalTarget:
         return True
 
     def abort(self) -> None:
-        pass
+        """Nothing in flight to give up: each batch is written whole, at once."""
 
     def after_fork(self) -> None:
-        pass  # the same file or stream: a child whose parent already named it stays quiet
+        """Nothing to reset: the same file or stream; a child whose parent named it already stays quiet."""
 
     def close(self) -> None:
-        pass
+        """Nothing held open between batches."""
 
 
 class FileTarget(_LocalTarget):

@@ -6,10 +6,11 @@ import json
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,17 @@ def postgres(url: str | None) -> Iterator[str | None]:
 
 def jsonl(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in records).encode()
+
+
+def median_ms(fn: Callable[[], Any], runs: int = 5) -> float:
+    """The median of ``runs`` timed calls of ``fn`` (after one warm-up call), in milliseconds."""
+    fn()  # warm
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def table(rows: list[tuple[Any, ...]], headers: tuple[str, ...]) -> str:

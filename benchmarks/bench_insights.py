@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import postgres, server_process, table
+from _common import median_ms, postgres, server_process, table
 from aitrace_viewer.store import Store
 from aitrace_viewer.store._tables import records as records_table
 from aitrace_viewer.store._tables import spans as spans_table
@@ -159,16 +158,6 @@ def fill(store: Store, n_records: int) -> int:
             print(f"  {total:,} records ({total / (time.perf_counter() - started):,.0f}/s)", flush=True)
     store.analyze()
     return total
-
-
-def median_ms(fn: Callable[[], Any], runs: int = 5) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def measure(name: str, url: str, n_records: int) -> list[tuple[Any, ...]]:

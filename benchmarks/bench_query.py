@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from _common import postgres, server_process, table, trace_records
+from _common import median_ms, postgres, server_process, table, trace_records
 from aitrace_viewer.store import Store
 
 BIG, MEDIUM = 10_000, 200
@@ -68,16 +67,6 @@ def fill(store: Store, n_records: int) -> int:
         total += len(batch)
     store.analyze()  # as `aitrace import` does after a bulk load (else PostgreSQL plans blind)
     return total
-
-
-def median_ms(fn: Callable[[], Any], runs: int = 5) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def db_size(store: Store, url: str) -> int:
